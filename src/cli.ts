@@ -2,8 +2,7 @@
 // The command line: yargs commands and nothing else. Each command loads what it needs when it
 // runs, so `--version` and `diagnose` do not pay for the daemon's server and metrics.
 import { setFlagsFromString } from "node:v8";
-import yargs, { type Argv } from "yargs";
-import { hideBin } from "yargs/helpers";
+import type { Argv } from "yargs";
 import { UsageError, EXIT } from "./types.js";
 import { version } from "./version.js";
 
@@ -69,6 +68,12 @@ function targetOptions<T>(y: Argv<T>) {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // Monitoring and packaging ask for the version often; yargs is most of a start-up's cost.
+  if (argv.length === 1 && argv[0] === "--version") {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  const { default: yargs } = await import("yargs");
   const isTty = Boolean(process.stdout.isTTY);
   await yargs(argv)
     .scriptName("apigw-diag")
@@ -130,7 +135,7 @@ async function main(argv: string[]): Promise<void> {
     .parseAsync();
 }
 
-main(hideBin(process.argv)).catch((err: unknown) => {
+main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) fail(err.message);
   // A bug, not a user error: keep the stack.
   process.stderr.write(
