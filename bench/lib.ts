@@ -56,10 +56,14 @@ export interface Timed {
 }
 
 /** Wall time of one child process, from spawn to exit, stdout kept. */
-export function timed(cmd: string, args: string[]): Promise<Timed> {
+export function timed(
+  cmd: string,
+  args: string[],
+  stderr: "ignore" | "inherit" = "ignore",
+): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "ignore"] });
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", stderr] });
     let stdout = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     child.once("error", reject);
