@@ -81,6 +81,19 @@ interface NativeContext {
  * some 140 PEM roots on every run, 30 to 130 ms of CPU per diagnosis.
  */
 function trustWith(pem: string): tls.SecureContext {
+  // One context per CA content, reused by every run of every target (the daemon plans each target
+  // on every interval); a changed file has other content and gets a new context.
+  let context = contexts.get(pem);
+  if (!context) {
+    context = newContext(pem);
+    contexts.set(pem, context);
+  }
+  return context;
+}
+
+const contexts = new Map<string, tls.SecureContext>();
+
+function newContext(pem: string): tls.SecureContext {
   const context = tls.createSecureContext();
   const native = context.context as NativeContext;
   if (typeof native.addCACert !== "function")
