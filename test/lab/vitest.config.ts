@@ -1,0 +1,15 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+// The network lab: root, namespaces, real faults. Run by `npm run test:lab`, never by `npm test`.
+export default defineConfig({
+  test: {
+    root: fileURLToPath(new URL("../..", import.meta.url)),
+    include: ["test/lab/**/*.test.ts"],
+    // Scenarios share one topology and change it in turn: never in parallel.
+    fileParallelism: false,
+    sequence: { concurrent: false },
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+});
