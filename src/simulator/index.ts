@@ -1,0 +1,176 @@
+// A private API behind an interface VPC endpoint, on loopback: a DNS server for its names and an
+// HTTPS server per endpoint address that answers like API Gateway, with switchable faults.
+// `demo`, the tests and the namespace lab all start it through `startSimulator`.
+
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { UsageError } from "../types.js";
+import { startApigwServer, type ApigwServer, type ApiIdentity } from "./apigw-server.js";
+import { simulatorCerts } from "./certs.js";
+import { startDnsServer, type DnsServer } from "./dns-server.js";
+import { FaultState, validateStages, type Faults, type StageBehaviour } from "./faults.js";
+
+export type { AddressFault, DnsFault, Faults, StageBehaviour } from "./faults.js";
+export { ADDRESS_FAULTS, DNS_FAULTS, STAGE_BEHAVIOURS } from "./faults.js";
+export { PUBLIC_ADDRESSES } from "./dns-server.js";
+
+export interface SimulatorOptions {
+  /** Default "vpce-0a1b2c3d4e5f60718-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com". */
+  endpoint?: string;
+  /** Default "a1b2c3d4e5". */
+  apiId?: string;
+  /** Endpoint addresses, one per AZ; default ["127.0.0.1", "127.0.0.2"]. */
+  addresses?: string[];
+  /** Default 0: one free port, the same on every address. */
+  httpsPort?: number;
+  /** Default "127.0.0.1". */
+  dnsHost?: string;
+  /** Default 0: a free port; UDP and TCP on the same port. */
+  dnsPort?: number;
+  /** Default { prod: "ok", v2: "ok" }. */
+  stages?: Record<string, StageBehaviour>;
+  faults?: Faults;
+  /** Default false: refuse to bind outside 127.0.0.0/8 and ::1 (the namespace lab sets true). */
+  allowNonLoopback?: boolean;
+}
+
+export interface Simulator {
+  endpoint: string;
+  apiId: string;
+  region: string;
+  vpceId: string;
+  addresses: string[];
+  /** The HTTPS port, the same on every address. */
+  port: number;
+  dns: { host: string; port: number };
+  /** The throwaway CA that signed the server certificate. */
+  caPem: string;
+  /** caPem in a private temp file, removed by close(). */
+  caFile: string;
+  /** `${apiId}.execute-api.${region}.amazonaws.com`: the private DNS name ("host" mode). */
+  apiHost: string;
+  /** `${apiId}-${vpceId}.execute-api.${region}.amazonaws.com`: the Route 53 alias ("alias" mode). */
+  aliasHost: string;
+  /** Replaces every fault in force (what `f` omits is cleared), from the next query/connection on. */
+  setFaults(f: Faults): void;
+  setStages(s: Record<string, StageBehaviour>): void;
+  /** Lets tests assert what was, and was not, contacted. */
+  stats(): { dnsQueries: number; connections: number; requests: number };
+  /** Closes every server and every open socket; idempotent. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_ENDPOINT =
+  "vpce-0a1b2c3d4e5f60718-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com";
+export const DEFAULT_API_ID = "a1b2c3d4e5";
+
+const ENDPOINT_NAME =
+  /^(vpce-[0-9a-f]+)-[0-9a-z]+\.execute-api\.([a-z0-9-]+)\.vpce\.amazonaws\.com$/;
+
+/** Region and endpoint id, read from `vpce-<hex>-<suffix>.execute-api.<region>.vpce.amazonaws.com`. */
+export function parseEndpoint(endpoint: string): { vpceId: string; region: string } {
+  const match = ENDPOINT_NAME.exec(endpoint.toLowerCase());
+  if (!match?.[1] || !match[2]) {
+    throw new UsageError(`not an execute-api interface endpoint name: ${endpoint}`);
+  }
+  return { vpceId: match[1], region: match[2] };
+}
+
+function isLoopback(address: string): boolean {
+  if (net.isIPv4(address)) return address.startsWith("127.");
+  return address === "::1";
+}
+
+function checkAddresses(addresses: string[], dnsHost: string, allowNonLoopback: boolean): void {
+  if (addresses.length === 0) throw new UsageError("the simulator needs at least one address");
+  for (const address of [...addresses, dnsHost]) {
+    if (!net.isIP(address)) throw new UsageError(`not an IP address: ${address}`);
+    if (!allowNonLoopback && !isLoopback(address)) {
+      throw new UsageError(`refusing to bind ${address}: not loopback (see allowNonLoopback)`);
+    }
+  }
+}
+
+function identity(endpoint: string, apiId: string): ApiIdentity & { vpceId: string } {
+  const { vpceId, region } = parseEndpoint(endpoint);
+  const apiHost = `${apiId}.execute-api.${region}.amazonaws.com`;
+  const aliasHost = `${apiId}-${vpceId}.execute-api.${region}.amazonaws.com`;
+  return { endpoint, apiId, region, vpceId, apiHost, aliasHost };
+}
+
+async function writeCaFile(caPem: string): Promise<{ dir: string; file: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "apigw-sim-"));
+  const file = path.join(dir, "ca.pem");
+  await writeFile(file, caPem, { mode: 0o600 });
+  return { dir, file };
+}
+
+interface Parts {
+  dns?: DnsServer;
+  https?: ApigwServer;
+  caDir?: string;
+}
+
+async function closeParts(parts: Parts): Promise<void> {
+  await Promise.all([parts.dns?.close(), parts.https?.close()]);
+  if (parts.caDir) await rm(parts.caDir, { recursive: true, force: true });
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const api = identity(opts.endpoint ?? DEFAULT_ENDPOINT, opts.apiId ?? DEFAULT_API_ID);
+  const addresses = opts.addresses ?? ["127.0.0.1", "127.0.0.2"];
+  const dnsHost = opts.dnsHost ?? "127.0.0.1";
+  checkAddresses(addresses, dnsHost, opts.allowNonLoopback ?? false);
+  let stages = { ...(opts.stages ?? { prod: "ok", v2: "ok" }) };
+  validateStages(stages);
+  const faults = new FaultState(opts.faults);
+  const counts = { dnsQueries: 0, connections: 0, requests: 0 };
+  const certs = simulatorCerts(api.endpoint, api.region);
+  const parts: Parts = {};
+  try {
+    const ca = await writeCaFile(certs.caPem);
+    parts.caDir = ca.dir;
+    parts.dns = await startDnsServer({
+      host: dnsHost,
+      port: opts.dnsPort ?? 0,
+      zone: { names: [api.endpoint, api.apiHost, api.aliasHost], addresses },
+      faults,
+      onQuery: () => counts.dnsQueries++,
+    });
+    parts.https = await startApigwServer({
+      addresses,
+      port: opts.httpsPort ?? 0,
+      api,
+      certs,
+      faults,
+      stages: () => stages,
+      onConnection: () => counts.connections++,
+      onRequest: () => counts.requests++,
+    });
+    const { dns, https } = parts;
+    let closing: Promise<void> | undefined;
+    return {
+      ...api,
+      addresses: [...addresses],
+      port: https.port,
+      dns: { host: dnsHost, port: dns.port },
+      caPem: certs.caPem,
+      caFile: ca.file,
+      setFaults(f) {
+        faults.set(f);
+        https.syncListeners();
+      },
+      setStages(s) {
+        validateStages(s);
+        stages = { ...s };
+      },
+      stats: () => ({ ...counts }),
+      close: () => (closing ??= closeParts(parts)),
+    };
+  } catch (error) {
+    await closeParts(parts);
+    throw error;
+  }
+}

@@ -1,0 +1,132 @@
+// Standalone simulator for the namespace lab and the container test: starts it, prints one JSON
+// line saying where everything is, and runs until SIGTERM or SIGINT.
+//
+//   node dist/simulator/main.js [--endpoint N] [--api-id X] [--address A ...] [--https-port P]
+//     [--dns-host H] [--dns-port P] [--stage name=behaviour ...] [--fault-dns F]
+//     [--fault ADDRESS=F ...] [--allow-non-loopback]
+
+import { realpathSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { EXIT, UsageError } from "../types.js";
+import {
+  isAddressFault,
+  isDnsFault,
+  isStageBehaviour,
+  type AddressFault,
+  type StageBehaviour,
+} from "./faults.js";
+import { startSimulator, type Simulator, type SimulatorOptions } from "./index.js";
+
+const OPTIONS = {
+  endpoint: { type: "string" },
+  "api-id": { type: "string" },
+  address: { type: "string", multiple: true },
+  "https-port": { type: "string" },
+  "dns-host": { type: "string" },
+  "dns-port": { type: "string" },
+  stage: { type: "string", multiple: true },
+  "fault-dns": { type: "string" },
+  fault: { type: "string", multiple: true },
+  "allow-non-loopback": { type: "boolean" },
+} as const;
+
+function port(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new UsageError(`--${flag}: not a port number: ${value}`);
+  }
+  return n;
+}
+
+/** `name=value` pairs; the value is split at the last `=` so IPv6 keys need no quoting. */
+function pairs<T extends string>(
+  flag: string,
+  values: string[] | undefined,
+  valid: (v: string) => v is T,
+): Record<string, T> | undefined {
+  if (!values) return undefined;
+  const out: Record<string, T> = {};
+  for (const item of values) {
+    const at = item.lastIndexOf("=");
+    const key = item.slice(0, at);
+    const value = item.slice(at + 1);
+    if (at <= 0 || !valid(value)) throw new UsageError(`--${flag}: invalid: ${item}`);
+    out[key] = value;
+  }
+  return out;
+}
+
+function dnsFault(value: string | undefined) {
+  if (value === undefined) return undefined;
+  if (!isDnsFault(value)) throw new UsageError(`--fault-dns: unknown fault: ${value}`);
+  return value;
+}
+
+export function parseSimulatorArgs(argv: string[]): SimulatorOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return {
+    endpoint: values.endpoint,
+    apiId: values["api-id"],
+    addresses: values.address,
+    httpsPort: port("https-port", values["https-port"]),
+    dnsHost: values["dns-host"],
+    dnsPort: port("dns-port", values["dns-port"]),
+    stages: pairs<StageBehaviour>("stage", values.stage, isStageBehaviour),
+    faults: {
+      dns: dnsFault(values["fault-dns"]),
+      address: pairs<AddressFault>("fault", values.fault, isAddressFault),
+    },
+    allowNonLoopback: values["allow-non-loopback"] ?? false,
+  };
+}
+
+function readyLine(sim: Simulator): string {
+  const { endpoint, apiId, addresses, port, dns, caFile } = sim;
+  const { region, vpceId, apiHost, aliasHost } = sim;
+  const ready = { ready: true, endpoint, apiId, addresses, port, dns, caFile };
+  return JSON.stringify({ ...ready, region, vpceId, apiHost, aliasHost });
+}
+
+function stopOnSignal(sim: Simulator): void {
+  let stopping = false;
+  const stop = () => {
+    // A second signal while closing means "now": do not make the operator wait.
+    if (stopping) process.exit(EXIT.error);
+    stopping = true;
+    void sim.close().then(() => process.exit(EXIT.healthy));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+function fail(error: unknown): void {
+  const err = error as NodeJS.ErrnoException;
+  // What the user can cause (bad flag, busy port) is one line; a bug keeps its stack.
+  const userError = err instanceof UsageError || err?.code;
+  process.stderr.write(`apigw-diag simulator: ${userError ? err.message : String(err?.stack)}\n`);
+  process.exitCode = EXIT.error;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    const sim = await startSimulator(parseSimulatorArgs(argv));
+    stopOnSignal(sim);
+    process.stdout.write(readyLine(sim) + "\n");
+  } catch (error) {
+    fail(error);
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  return script !== undefined && import.meta.url === pathToFileURL(realpathSync(script)).href;
+}
+
+if (isEntryPoint()) void main(process.argv.slice(2));
