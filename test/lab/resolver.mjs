@@ -34,6 +34,10 @@ function readZone() {
   );
 }
 
+// dns-packet encodes the rcode only as the low four bits of `flags`.
+const RCODES = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 };
+const withRcode = (reply, rcode) => ({ ...reply, flags: reply.flags | RCODES[rcode] });
+
 function answer(query) {
   const question = query.questions?.[0];
   const reply = {
@@ -44,10 +48,10 @@ function answer(query) {
     questions: query.questions,
     answers: [],
   };
-  if (!question) return { ...reply, rcode: "FORMERR" };
+  if (!question) return withRcode(reply, "FORMERR");
   const record = readZone().get(question.name.toLowerCase().replace(/\.$/, ""));
-  if (!record) return { ...reply, rcode: "NXDOMAIN" };
-  if (record.rcode) return { ...reply, rcode: record.rcode };
+  if (!record) return withRcode(reply, "NXDOMAIN");
+  if (record.rcode) return withRcode(reply, record.rcode);
   const data =
     question.type === "A" || question.type === "AAAA" ? (record[question.type] ?? []) : [];
   reply.answers = data.map((address) => ({
@@ -57,7 +61,7 @@ function answer(query) {
     ttl: 60,
     data: address,
   }));
-  return { ...reply, rcode: "NOERROR" };
+  return withRcode(reply, "NOERROR");
 }
 
 function respond(buffer) {
