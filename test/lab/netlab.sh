@@ -124,6 +124,10 @@ up() {
   ip -n "$dx" route add "$VPC_CIDR" via "$VPC_VIF_IP"
   ip -n "$vpc" route add 10.0.0.0/24 via "$DX_VIF_IP"
   in_ns "$dx" sysctl -qw net.ipv4.ip_forward=1
+  # The router sends every ICMP error a fault calls for. Left on, its per-host rate limit lets
+  # only the first unreachable of a burst through, and the CLI's parallel connections to the
+  # second address see silence (TCP_TIMEOUT) instead: true to life, but not one fault at a time.
+  in_ns "$dx" sysctl -qw net.ipv4.icmp_ratemask=0
 
   # Guard and witness: anything the on-prem host sends toward a public answer is counted and
   # dropped here (the routes that make such a send possible exist only in the dns-public fault).
