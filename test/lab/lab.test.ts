@@ -155,6 +155,17 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     expect(d.exitCode, why).toBe(exitCode);
   };
 
+  /** The report's one primary cause: its code and the addresses it names. */
+  const expectPrimaryCause = (d: Diagnosis, code: string, addresses?: string[]): void => {
+    const why = describeDiagnosis(d);
+    const cause = d.report.targets[0]?.primaryCause as {
+      code?: string;
+      addresses?: string[];
+    } | null;
+    expect(cause?.code, why).toBe(code);
+    if (addresses) expect([...(cause?.addresses ?? [])].sort(), why).toEqual([...addresses].sort());
+  };
+
   const expectHealthyThrough = (d: Diagnosis, address: string): void => {
     const why = describeDiagnosis(d);
     expect(codesOf(d, { address, layer: "tcp" }), why).toEqual(["TCP_OK"]);
@@ -183,7 +194,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
 
   const log = (name: string, d: Diagnosis): void => {
     console.log(
-      `lab: ${name}: verdict=${d.report.verdict} exit=${d.exitCode} report=${d.report.durationMs}ms wall=${d.wallMs}ms`,
+      `lab: ${name}: wall=${d.wallMs}ms ${describeDiagnosis(d).replaceAll("\n", "\n  ")}`,
     );
   };
 
@@ -202,6 +213,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     log("sg-drop-all", d);
     expectFailingWith(d, "tcp", "TCP_TIMEOUT", [ADDR.endpointA, ADDR.endpointB]);
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TCP_TIMEOUT", [ADDR.endpointA, ADDR.endpointB]);
     expectWithinOneTimeout(d);
   });
 
@@ -212,6 +224,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     expectFailingWith(d, "tcp", "TCP_TIMEOUT", [ADDR.endpointB]);
     expectHealthyThrough(d, ADDR.endpointA);
     expectVerdict(d, "degraded", 1);
+    expectPrimaryCause(d, "TCP_TIMEOUT", [ADDR.endpointB]);
     expectWithinOneTimeout(d);
   });
 
@@ -221,6 +234,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     log("reject-rst", d);
     expectFailingWith(d, "tcp", "TCP_REFUSED", [ADDR.endpointA, ADDR.endpointB]);
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TCP_REFUSED", [ADDR.endpointA, ADDR.endpointB]);
   });
 
   it("classifies a missing on-prem route to the VPC as TCP_UNREACHABLE", async () => {
@@ -229,6 +243,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     log("no-route", d);
     expectFailingWith(d, "tcp", "TCP_UNREACHABLE", [ADDR.endpointA, ADDR.endpointB]);
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TCP_UNREACHABLE", [ADDR.endpointA, ADDR.endpointB]);
   });
 
   it("classifies ICMP host-unreachable from the Direct Connect router as TCP_UNREACHABLE", async () => {
@@ -237,6 +252,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     log("router-unreachable", d);
     expectFailingWith(d, "tcp", "TCP_UNREACHABLE", [ADDR.endpointA, ADDR.endpointB]);
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TCP_UNREACHABLE", [ADDR.endpointA, ADDR.endpointB]);
   });
 
   it("passes through a 1500-byte hop when ICMP fragmentation-needed gets through (PMTUD works)", async () => {
@@ -265,6 +281,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     }
     expectFailingWith(d, "tls", "TLS_TIMEOUT", [ADDR.endpointA, ADDR.endpointB]);
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TLS_TIMEOUT", [ADDR.endpointA, ADDR.endpointB]);
     expectWithinOneTimeout(d);
     expect(
       lab.fragNeededDropped(),
@@ -285,6 +302,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     ).toEqual([]);
     expect(lab.publicPackets(), "packets sent toward the public answers").toBe(0);
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "DNS_PUBLIC_ADDRESS");
   });
 
   it("classifies a name the resolver does not know as DNS_NXDOMAIN", async () => {
@@ -298,6 +316,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
       why,
     ).toEqual([]);
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "DNS_NXDOMAIN");
   });
 
   it("classifies a resolver that never answers as DNS_TIMEOUT, within one timeout", async () => {
@@ -311,6 +330,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
       why,
     ).toEqual([]);
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "DNS_TIMEOUT");
     expectWithinOneTimeout(d);
   });
 
@@ -321,6 +341,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     expectFailingWith(d, "tcp", "TCP_REFUSED", [ADDR.stale]);
     expectHealthyThrough(d, ADDR.endpointA);
     expectVerdict(d, "degraded", 1);
+    expectPrimaryCause(d, "TCP_REFUSED", [ADDR.stale]);
   });
 
   it("classifies a TLS-intercepting middlebox as TLS_UNTRUSTED_CERT and names its issuer", async () => {
@@ -336,6 +357,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
       );
     }
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TLS_UNTRUSTED_CERT", [ADDR.endpointA, ADDR.endpointB]);
   });
 
   it("classifies a trusted proxy answering 403 itself as HTTP_NOT_API_GATEWAY", async () => {
@@ -358,6 +380,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
       );
     }
     expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "HTTP_NOT_API_GATEWAY", [ADDR.endpointA, ADDR.endpointB]);
   });
 
   it("warns with DNS_OS_MISMATCH when /etc/hosts overrides the endpoint name", async () => {

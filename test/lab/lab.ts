@@ -157,8 +157,17 @@ export interface Diagnosis {
 /** The lab: its namespaces, its temporary directory and the scenario knobs. */
 export class Lab {
   readonly prefix = `agd-${process.pid}`;
-  readonly dir = mkdtempSync(path.join(tmpdir(), "agd-lab-"));
-  readonly zoneFile = path.join(this.dir, "zone.json");
+  // Made in up(), not here: a skipped suite still constructs its Lab.
+  private tempDir: string | undefined;
+
+  get dir(): string {
+    if (!this.tempDir) throw new Error("the lab is not up");
+    return this.tempDir;
+  }
+
+  get zoneFile(): string {
+    return path.join(this.dir, "zone.json");
+  }
 
   ns(role: "onprem" | "dx" | "vpc"): string {
     return `${this.prefix}-${role}`;
@@ -173,6 +182,7 @@ export class Lab {
   }
 
   up(): void {
+    this.tempDir = mkdtempSync(path.join(tmpdir(), "agd-lab-"));
     this.netlab(["sweep"]);
     this.netlab(["up", this.prefix]);
     this.zone([ADDR.endpointA, ADDR.endpointB]);
@@ -180,7 +190,8 @@ export class Lab {
 
   down(): void {
     this.netlab(["down", this.prefix]);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.tempDir) rmSync(this.tempDir, { recursive: true, force: true });
+    this.tempDir = undefined;
   }
 
   fault(name: Fault): void {
