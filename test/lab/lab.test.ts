@@ -41,11 +41,14 @@ if (!support.ok) {
   );
 }
 
-describe.runIf(!support.ok && inCi)("network lab prerequisites", () => {
-  it("can build network namespaces on this machine", () => {
-    expect.fail(`the network lab cannot run here: ${support.reason}`);
+// Only where the lab cannot run, so a machine that runs it shows no phantom skipped test.
+if (!support.ok && inCi) {
+  describe("network lab prerequisites", () => {
+    it("can build network namespaces on this machine", () => {
+      expect.fail(`the network lab cannot run here: ${support.reason}`);
+    });
   });
-});
+}
 
 describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => {
   const lab = new Lab();

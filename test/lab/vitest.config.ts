@@ -11,5 +11,9 @@ export default defineConfig({
     sequence: { concurrent: false },
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // In CI a JSON copy of the results feeds the one closing line .ci/run prints.
+    reporters: process.env.CI
+      ? ["default", ["json", { outputFile: "reports/lab.json" }]]
+      : ["default"],
   },
 });
