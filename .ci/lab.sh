@@ -15,8 +15,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "lab: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Another job may hold the dpkg lock for a while: wait for it rather than fail.
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 fi
 
