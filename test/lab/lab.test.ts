@@ -240,6 +240,21 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     expectPrimaryCause(d, "TCP_REFUSED", [ADDR.endpointA, ADDR.endpointB]);
   });
 
+  it("names every stage (or none) in the primary cause when a connection fault breaks all of them", async () => {
+    // A refused connection breaks prod and v2 alike; a cause that names one stage reads as if
+    // the other one worked.
+    lab.fault("reject-rst");
+    const d = await diagnose();
+    const cause = d.report.targets[0]?.primaryCause as {
+      stages?: string[];
+      message?: string;
+    } | null;
+    const named = [...(cause?.stages ?? [])].sort();
+    expect([[], [...STAGES].sort()], `primaryCause: ${JSON.stringify(cause)}`).toContainEqual(
+      named,
+    );
+  });
+
   it("classifies a missing on-prem route to the VPC as TCP_UNREACHABLE", async () => {
     lab.fault("no-route");
     const d = await diagnose();
