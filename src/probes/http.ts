@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { Client } from "undici";
+import type { Client } from "undici";
 import { bounded, elapsed, type ProbeContext } from "./context.js";
 
 export interface HttpInput {
@@ -27,10 +27,19 @@ export interface HttpObservation {
   totalMs: number;
 }
 
+// undici is the largest module a diagnosis loads (160 ms in a --cpu-prof of a cold `diagnose`):
+// load it when the first connection is verified, so a run that never gets that far (the black
+// hole, a DNS failure) reaches its verdict without it.
+let undici: Promise<{ Client: typeof Client }> | undefined;
+// A bundled CommonJS module's exports arrive as `default`; Node's own loader also names them.
+const loadUndici = () =>
+  (undici ??= import("undici").then((m) => ({ Client: m.Client ?? m.default.Client })));
+
 export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<HttpObservation> {
   const started = performance.now();
   const controller = new AbortController();
   // The connection is handed over as it is: undici speaks HTTP/1.1 on the socket we verified.
+  const { Client } = await loadUndici();
   const client = new Client(`https://${input.host}:${input.port}`, {
     // Called back on a later tick: undici does not expect the connection to exist already.
     connect: (_opts, callback) => void setImmediate(() => callback(null, input.socket as never)),
