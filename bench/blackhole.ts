@@ -99,10 +99,12 @@ export async function blackHole(reps: number, timeoutSeconds: number): Promise<F
     if (first.code !== 2 || !first.stdout.includes(expectCode))
       throw new Error(`black hole: diagnose exit ${first.code}, expected 2 with ${expectCode}`);
     const reported = (JSON.parse(first.stdout) as { durationMs: number }).durationMs;
-    const [toolMs, runbookMs] = await interleaved(
+    const [toolMs, runbookMs, bareMs] = await interleaved(
       [
         { ...tool, check: (r) => (r.code === 2 ? undefined : `exit ${r.code}, expected 2`) },
         wrap("bash", runbookArgs(sim.info, timeoutSeconds)),
+        // The floor under any Node CLI here: start a process that does nothing, the same way.
+        wrap(process.execPath, ["-e", "0"]),
       ],
       reps,
       0,
@@ -126,6 +128,13 @@ export async function blackHole(reps: number, timeoutSeconds: number): Promise<F
         section: "black hole",
         label: "diagnose, report durationMs",
         value: fmt(reported),
+        goal: "",
+        met: undefined,
+      },
+      {
+        section: "black hole",
+        label: "node -e 0, started the same way",
+        value: fmt(median(bareMs ?? [])),
         goal: "",
         met: undefined,
       },
