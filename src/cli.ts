@@ -135,6 +135,12 @@ async function main(argv: string[]): Promise<void> {
     .parseAsync();
 }
 
+// A reader that goes away (`| head`) is not an error: stop quietly, keeping the verdict's code.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) fail(err.message);
   // A bug, not a user error: keep the stack.
