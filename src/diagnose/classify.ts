@@ -68,7 +68,14 @@ export function classifyDns(observations: DnsObservation[], ranges: AddressRange
       timings,
     );
   }
-  return finding("DNS_OK", `${resolver}: ${name} -> ${addresses.join(", ")}`, evidence, timings);
+  const omitted = observations.reduce((n, o) => n + (o.addressesOmitted ?? 0), 0);
+  const more = omitted ? ` (and ${omitted} more, not tried)` : "";
+  return finding(
+    "DNS_OK",
+    `${resolver}: ${name} -> ${addresses.join(", ")}${more}`,
+    evidence,
+    timings,
+  );
 }
 
 function dnsMessage(code: FindingCode, o: DnsObservation): string {

@@ -33,6 +33,8 @@ export interface RunOptions {
 }
 
 const MAX_CNAMES = 8;
+/** An interface endpoint has one address per Availability Zone: more is a broken or hostile answer. */
+const MAX_ADDRESSES = 16;
 const DEFAULT_BODY_CAP = 64 * 1024;
 
 export async function diagnose(targets: Target[], opts: RunOptions = {}): Promise<Report> {
@@ -98,7 +100,13 @@ async function resolve(
   const perResolver = plan.resolvers.map((resolver) =>
     Promise.all(
       (["A", "AAAA"] as const).map((type) =>
-        probeDns(ctx, { name, type, resolver, maxCnames: MAX_CNAMES }),
+        probeDns(ctx, {
+          name,
+          type,
+          resolver,
+          maxCnames: MAX_CNAMES,
+          maxAddresses: MAX_ADDRESSES,
+        }),
       ),
     ),
   );
