@@ -186,6 +186,8 @@ export function validateReply(
     error,
     errorDetail,
   });
+  const overcounted = impossibleCounts(buf);
+  if (overcounted) return bad("malformed", overcounted);
   let packet: DecodedPacket;
   try {
     packet = dnsPacket.decode(buf);
@@ -211,6 +213,19 @@ export function validateReply(
     );
   }
   return { packet, transport, truncated: false };
+}
+
+/**
+ * Header counts that the message cannot hold (a question takes 5 bytes at least, a record 11).
+ * Checked before decoding: dns-packet allocates arrays of the announced sizes up front, which
+ * made a 300-byte reply of noise cost milliseconds and megabytes.
+ */
+function impossibleCounts(buf: Buffer): string | undefined {
+  if (buf.length < 12) return undefined; // the decoder says why
+  const questions = buf.readUInt16BE(4);
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  if (12 + questions * 5 + records * 11 <= buf.length) return undefined;
+  return `header announces ${questions} question(s) and ${records} record(s), more than ${buf.length} bytes can hold`;
 }
 
 /**
