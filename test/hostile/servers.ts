@@ -67,6 +67,8 @@ export async function tcpPeer(handle: (socket: net.Socket) => void, port = 0): P
       sockets.delete(socket);
     });
     handle(socket);
+    // Keep reading whatever the handler ignores: the client's FIN is only seen by reading.
+    socket.resume();
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -87,25 +89,29 @@ export async function tcpPeer(handle: (socket: net.Socket) => void, port = 0): P
  */
 export async function tlsPeer(
   endpoint: string,
-  handle: (socket: tls.TLSSocket, request: string) => void,
+  handle: (socket: tls.TLSSocket, request: string, raw: net.Socket) => void,
 ): Promise<Peer & { caPem: string }> {
   const certs = simulatorCerts(endpoint, "us-east-1");
   const sockets = new Set<net.Socket>();
+  const byPort = new Map<number | undefined, net.Socket>();
   const peer = { port: 0, accepted: 0, closed: 0, close: async () => {}, caPem: certs.caPem };
   const server = tls.createServer({ cert: certs.server.cert, key: certs.server.key });
   server.on("connection", (raw: net.Socket) => {
     peer.accepted++;
     sockets.add(raw);
+    byPort.set(raw.remotePort, raw);
     raw.on("error", () => {});
     raw.on("close", () => {
       peer.closed++;
       sockets.delete(raw);
+      byPort.delete(raw.remotePort);
     });
   });
   server.on("tlsClientError", () => {});
   server.on("secureConnection", (socket: tls.TLSSocket) => {
     socket.on("error", () => {});
-    socket.once("data", (first: Buffer) => handle(socket, first.toString("latin1")));
+    const raw = byPort.get(socket.remotePort) as net.Socket;
+    socket.once("data", (first: Buffer) => handle(socket, first.toString("latin1"), raw));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   peer.port = (server.address() as net.AddressInfo).port;
