@@ -22,6 +22,7 @@ async function ask(
   over: Partial<{ maxCnames: number; maxAddresses: number }> = {},
 ): Promise<{ obs: DnsObservation; finding: Finding; ms: number }> {
   peers.push(peer);
+  const before = handles();
   const started = performance.now();
   const ctx = { signal: new AbortController().signal, timeoutMs: TIMEOUT };
   const obs = await probeDns(ctx, {
@@ -33,7 +34,23 @@ async function ask(
   });
   const ms = performance.now() - started;
   expect(ms).toBeLessThan(3 * TIMEOUT);
+  // The probe's UDP socket and TCP connection are gone once it returns (the peer's stay).
+  await expect
+    .poll(() => {
+      const now = handles();
+      return now.udp <= before.udp && now.tcp <= before.tcp;
+    })
+    .toBe(true);
   return { obs, finding: classifyDns([obs], privateRanges(["127.0.0.0/8"])), ms };
+}
+
+/** UDP and TCP handles of this process, for a before/after comparison. */
+function handles(): { udp: number; tcp: number } {
+  const all = process.getActiveResourcesInfo();
+  return {
+    udp: all.filter((r) => r === "UDPWrap").length,
+    tcp: all.filter((r) => r === "TCPSocketWrap").length,
+  };
 }
 
 const cname = (name: string, data: string): Answer => ({ type: "CNAME", name, ttl: 60, data });
