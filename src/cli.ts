@@ -7,7 +7,13 @@ import { UsageError, EXIT } from "./types.js";
 import { version } from "./version.js";
 
 const fail = (message: string): never => {
-  process.stderr.write(`apigw-diag: ${message.split("\n")[0]}\n`);
+  // One line, all of it: yargs puts the useful part of "Invalid values:" on the next lines.
+  const line = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(" ");
+  process.stderr.write(`apigw-diag: ${line}\n`);
   process.exit(EXIT.error);
 };
 

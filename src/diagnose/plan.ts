@@ -21,6 +21,8 @@ export interface Plan {
   headers: Record<string, string>;
   /** The same headers as printed anywhere: secret values replaced. */
   shownHeaders: Record<string, string>;
+  /** Secret header values (and their credential part): never printed, even if echoed back. */
+  secrets: string[];
 }
 
 export const REDACTED = "[REDACTED]";
@@ -51,7 +53,18 @@ export function makePlan(target: Target): Plan {
     })),
     headers,
     shownHeaders,
+    secrets: secretValues(target),
   };
+}
+
+function secretValues(target: Target): string[] {
+  const values = target.headers
+    .filter((h) => h.secret)
+    // `Bearer <token>`: a server may echo the token alone.
+    .flatMap((h) => [h.value, h.value.replace(/^\S+\s+/, "")])
+    .filter((v) => v.length > 0);
+  // Longest first, so a value is replaced whole before any part of it.
+  return [...new Set(values)].sort((a, b) => b.length - a.length);
 }
 
 function requestName(target: Target): string {
