@@ -15,6 +15,12 @@ export type Phase = (typeof PHASES)[number];
 /** Addresses per target that get their own series; DNS answers beyond this are not labelled. */
 export const MAX_ADDRESSES_PER_TARGET = 16;
 
+const LINT_FAILING_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
 const PHASE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** What the last completed run of a target left behind. */
@@ -109,7 +115,12 @@ export class DaemonMetrics {
       buckets: PHASE_BUCKETS,
       registers,
     });
-    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters fail `promtool check metrics`; the same numbers stay
+      // available per type in nodejs_active_handles, _requests and _resources.
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
   }
 
   /** Makes every series of every target reflect this run: the previous run's are replaced. */

@@ -1,6 +1,7 @@
 // Runs named jobs on their intervals, with jitter so that many agents (and many targets) do not
 // hit an endpoint in lockstep. A job's next run is planned only when its current run ends, so
 // two runs of one job never overlap; a shared queue bounds how many run at once.
+import { setMaxListeners } from "node:events";
 
 export interface Job {
   name: string;
@@ -40,12 +41,13 @@ interface JobState {
 }
 
 const DEFAULT_FIRST_RUN_SPREAD_MS = 5_000;
+/** Addresses x stages x phases of one run may all wait on its signal at once. */
+const MAX_LISTENERS_PER_RUN = 1_024;
 
 export class Scheduler {
   private readonly jobs = new Map<string, JobState>();
   private queue: JobState[] = [];
-  private readonly running = new Map<JobState, Promise<void>>();
-  private readonly shutdown = new AbortController();
+  private readonly running = new Map<JobState, { done: Promise<void>; abort: AbortController }>();
   private stopped = false;
   private readonly random: () => number;
   private readonly now: () => number;
@@ -120,7 +122,7 @@ export class Scheduler {
     this.queue = [];
     if (await this.settled(graceMs)) return { aborted: 0, unfinished: 0 };
     const aborted = this.running.size;
-    this.shutdown.abort();
+    for (const r of this.running.values()) r.abort.abort();
     await this.settled(abortWaitMs);
     return { aborted, unfinished: this.running.size };
   }
@@ -129,7 +131,10 @@ export class Scheduler {
     if (this.running.size === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.allSettled([...this.running.values()]), timeout]);
+    await Promise.race([
+      Promise.allSettled([...this.running.values()].map((r) => r.done)),
+      timeout,
+    ]);
     clearTimeout(timer);
     return this.running.size === 0;
   }
@@ -160,11 +165,15 @@ export class Scheduler {
   private start(state: JobState): void {
     state.phase = "running";
     state.startedAtMs = state.lastEventMs = this.now();
-    const run = Promise.resolve()
-      .then(() => this.opts.run(state.job.name, this.shutdown.signal))
+    // One signal per run: a run listens on it from every probe it has open at once, and they
+    // all go when the run ends (a shared signal would collect listeners across runs).
+    const abort = new AbortController();
+    setMaxListeners(MAX_LISTENERS_PER_RUN, abort.signal);
+    const done = Promise.resolve()
+      .then(() => this.opts.run(state.job.name, abort.signal))
       .catch((err: unknown) => this.opts.onError?.(state.job.name, err))
       .finally(() => this.finished(state));
-    this.running.set(state, run);
+    this.running.set(state, { done, abort });
   }
 
   private finished(state: JobState): void {
