@@ -21,6 +21,7 @@ export const SERVER_LIMITS = {
   requestTimeoutMs: 10_000,
   keepAliveTimeoutMs: 5_000,
   idleSocketMs: 15_000,
+  timeoutCheckMs: 1_000,
   maxHeaderBytes: 8_192,
   maxConnections: 64,
   maxRequestsPerSocket: 100,
@@ -38,6 +39,8 @@ export async function startStatusServer(
     headersTimeout: SERVER_LIMITS.headersTimeoutMs,
     requestTimeout: SERVER_LIMITS.requestTimeoutMs,
     keepAliveTimeout: SERVER_LIMITS.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: SERVER_LIMITS.timeoutCheckMs,
   });
   server.maxConnections = SERVER_LIMITS.maxConnections;
   server.maxRequestsPerSocket = SERVER_LIMITS.maxRequestsPerSocket;
