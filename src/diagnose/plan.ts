@@ -44,9 +44,7 @@ export function makePlan(target: Target): Plan {
     servername: name,
     resolvers: target.resolvers.length ? target.resolvers : systemResolvers(),
     ranges: privateRanges(target.privateCidrs),
-    secureContext: target.caFile
-      ? tls.createSecureContext({ ca: loadCa(target.caFile) })
-      : undefined,
+    secureContext: target.caFile ? secureContextFor(target.caFile) : undefined,
     requests: target.stages.map((stage) => ({
       stage,
       path: `/${encodeURIComponent(stage)}${suffix}`,
@@ -72,8 +70,24 @@ function systemResolvers(): Resolver[] {
   return servers.map(parseResolver);
 }
 
-/** System roots plus the extra CA: a private CA in front of the endpoint, or a test CA. */
-function loadCa(file: string): string[] {
+// Parsing the ~150 system roots takes tens of milliseconds of blocked event loop: build a
+// context once per CA content (read every run, so a replaced file still takes effect).
+const contexts = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 16;
+
+function secureContextFor(file: string): tls.SecureContext {
+  const pem = loadCa(file);
+  let context = contexts.get(pem);
+  if (!context) {
+    if (contexts.size >= MAX_CONTEXTS) contexts.clear();
+    context = tls.createSecureContext({ ca: [...tls.rootCertificates, pem] });
+    contexts.set(pem, context);
+  }
+  return context;
+}
+
+/** The extra CA added to the system roots: a private CA in front of the endpoint, or a test CA. */
+function loadCa(file: string): string {
   let pem: string;
   try {
     pem = readFileSync(file, "utf8");
@@ -84,5 +98,5 @@ function loadCa(file: string): string[] {
   }
   if (!pem.includes("-----BEGIN CERTIFICATE-----"))
     throw new UsageError(`--ca-file ${file}: no PEM certificate in it`);
-  return [...tls.rootCertificates, pem];
+  return pem;
 }
