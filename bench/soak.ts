@@ -1,4 +1,4 @@
-// Soak: the daemon in-process against the simulator, with faults rotating under it, a short
+// Soak: the daemon in-process against the simulator (a child process), with faults rotating under it, a short
 // interval and /metrics scraped all along, for thousands of runs. It prints RSS, heap, open file
 // descriptors and event-loop delay at the start and at the end: they must stay flat (a leaked
 // socket, timer or listener shows up here long before it shows up in production).
@@ -6,6 +6,7 @@
 //   npm run soak                       # 120 s, 4 targets, 50 ms interval
 //   npm run soak -- --seconds 60 --targets 8 --interval 20ms --timeout 250ms
 //   SOAK_SECONDS=30 npm run soak
+import { fork } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import { Writable } from "node:stream";
@@ -13,7 +14,8 @@ import { parseArgs } from "node:util";
 import pino from "pino";
 import { resolveSettings } from "../src/config/load.js";
 import { startDaemon } from "../src/daemon/index.js";
-import { startSimulator, type Faults, type StageBehaviour } from "../src/simulator/index.js";
+import type { Faults, StageBehaviour } from "../src/simulator/index.js";
+import type { SimulatorMessage } from "./soak-simulator.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -47,24 +49,49 @@ const STEPS: { faults: Faults; stages?: Record<string, StageBehaviour> }[] = [
 interface Figures {
   rssMiB: number;
   heapMiB: number;
-  fds: number;
+  fdsMin: number;
+  fdsMax: number;
   lagP50ms: number;
   lagP99ms: number;
   lagMaxMs: number;
 }
 
-function figures(lag: IntervalHistogram): Figures {
+const openFds = () => readdirSync("/proc/self/fd").length;
+
+/** Open descriptors sampled over a window: the count at one instant depends on the fault then. */
+class FdSampler {
+  private samples: number[] = [];
+  private readonly timer = setInterval(() => this.samples.push(openFds()), 100);
+  take(): { fdsMin: number; fdsMax: number } {
+    const s = this.samples.length ? this.samples : [openFds()];
+    this.samples = [];
+    return { fdsMin: Math.min(...s), fdsMax: Math.max(...s) };
+  }
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function figures(lag: IntervalHistogram, fds: FdSampler): Figures {
   (globalThis as { gc?: () => void }).gc?.();
   const mem = process.memoryUsage();
   const ms = (ns: number) => Math.round(ns / 1e4) / 100;
   return {
     rssMiB: Math.round(mem.rss / 2 ** 20),
     heapMiB: Math.round((mem.heapUsed / 2 ** 20) * 10) / 10,
-    fds: readdirSync("/proc/self/fd").length,
+    ...fds.take(),
     lagP50ms: ms(lag.percentile(50)),
     lagP99ms: ms(lag.percentile(99)),
     lagMaxMs: ms(lag.max),
   };
+}
+
+interface SimInfo {
+  endpoint: string;
+  apiId: string;
+  port: number;
+  dns: { host: string; port: number };
+  caFile: string;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,7 +106,11 @@ async function main(): Promise<void> {
     },
   });
   const log = pino({ level: "debug" }, sink);
-  const sim = await startSimulator({ stages: { prod: "ok", v2: "ok" } });
+  const child = fork(new URL("./soak-simulator.js", import.meta.url), { stdio: "inherit" });
+  const sim = await new Promise<SimInfo>((resolve) =>
+    child.once("message", (m) => resolve(m as SimInfo)),
+  );
+  const control = (m: SimulatorMessage) => child.send(m);
   const targets = Array.from({ length: Number(args.targets) }, (_, i) => ({
     name: `t${i + 1}`,
     endpoint: sim.endpoint,
@@ -100,7 +131,7 @@ async function main(): Promise<void> {
       targets,
     },
   );
-  const fdsBefore = readdirSync("/proc/self/fd").length;
+  const fdsBefore = openFds();
   const daemon = await startDaemon({ settings, log });
   const base = `http://127.0.0.1:${daemon.port}`;
   const scrapes = { ok: 0, failed: 0 };
@@ -108,8 +139,7 @@ async function main(): Promise<void> {
   let step = 0;
   const rotation = setInterval(() => {
     const s = STEPS[++step % STEPS.length]!;
-    sim.setFaults(s.faults);
-    sim.setStages(s.stages ?? { prod: "ok", v2: "ok" });
+    control({ type: "set", faults: s.faults, stages: s.stages ?? { prod: "ok", v2: "ok" } });
   }, Number(args.rotate));
   const scraping = (async () => {
     while (Date.now() < deadline) {
@@ -127,24 +157,36 @@ async function main(): Promise<void> {
     `soak: ${seconds}s, ${targets.length} targets x 2 stages x 2 addresses, interval ${args.interval}, ` +
       `timeout ${args.timeout}, ${STEPS.length} fault steps of ${args.rotate} ms; fds before daemon ${fdsBefore}`,
   );
-  const lag = monitorEventLoopDelay({ resolution: 10 });
+  const lag = monitorEventLoopDelay({ resolution: 1 });
   lag.enable();
+  const fds = new FdSampler();
   await sleep(Math.min(windowMs, seconds * 500));
-  const start = figures(lag);
+  const start = figures(lag, fds);
   const runsAtStart = events.get("run") ?? 0;
+  const progress = setInterval(() => {
+    const f = figures(lag, fds);
+    const at = Math.round((Date.now() - deadline) / 1000 + seconds);
+    console.log(
+      `  ${at}s: runs ${events.get("run") ?? 0}, rss ${f.rssMiB} MiB, heap ${f.heapMiB} MiB, fds ${f.fdsMin}-${f.fdsMax}`,
+    );
+  }, 30_000);
   await sleep(Math.max(0, deadline - Date.now() - windowMs));
+  clearInterval(progress);
   lag.reset();
+  fds.take();
   await sleep(Math.max(0, deadline - Date.now()));
-  const end = figures(lag);
+  const end = figures(lag, fds);
   lag.disable();
+  fds.stop();
   clearInterval(rotation);
   await scraping;
   const metricsText = await (await fetch(`${base}/metrics`)).text();
   await daemon.stop("soak done");
-  sim.setFaults({});
-  await sim.close();
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  control({ type: "close" });
+  await exited;
   await sleep(200);
-  const fdsAfter = readdirSync("/proc/self/fd").length;
+  const fdsAfter = openFds();
 
   const runs = events.get("run") ?? 0;
   const series = metricsText.split("\n").filter((l) => l.startsWith("apigw_diag_")).length;
@@ -156,7 +198,7 @@ async function main(): Promise<void> {
       `scrapes ok/failed: ${scrapes.ok}/${scrapes.failed}, apigw_diag_* series at the end: ${series}`,
   );
   console.table({ start, end });
-  console.log(`fds: ${fdsBefore} before the daemon, ${fdsAfter} after it and the simulator closed`);
+  console.log(`fds: ${fdsBefore} before the daemon, ${fdsAfter} after it stopped`);
   console.log(
     JSON.stringify({ soak: { seconds, runs, start, end, fdsBefore, fdsAfter, scrapes } }),
   );
