@@ -110,7 +110,7 @@ export class DaemonMetrics {
     });
     this.phases = new Histogram({
       name: "apigw_diag_phase_duration_seconds",
-      help: "Duration of each phase: dns per resolver, connect and tls per connection, ttfb and total per request (total also for paths that stopped at tcp or tls)",
+      help: "Duration of each phase: dns per resolver, connect and tls per connection, ttfb and total per request, total also per failed tcp or tls finding",
       labelNames: ["target", "phase"],
       buckets: PHASE_BUCKETS,
       registers,
@@ -195,8 +195,9 @@ function countCodes(findings: Finding[]): Map<string, number> {
 
 /**
  * Each phase is observed once per finding of the layer that measured it, so a connection shared
- * by several stages is not counted once per stage; `total` is observed for every path's last
- * finding (the http one, or the tcp/tls failure that stopped it).
+ * by several stages is not counted once per stage; `total` is observed for every http finding
+ * and every failed tcp or tls finding (where a path stopped: once per address, plus once per
+ * stage that failed differently, as the diagnosis reports them).
  */
 export function phaseSamples(findings: Finding[]): [Phase, number][] {
   const out: [Phase, number][] = [];
