@@ -92,7 +92,7 @@ async function main(argv: string[]): Promise<void> {
     })
     .option("log-level", {
       type: "string",
-      describe: "pino level for the logs on stderr [default: info]",
+      describe: "pino level for the logs (stderr; stdout for daemon) [default: info]",
     })
     .command(
       "diagnose",
@@ -116,6 +116,37 @@ async function main(argv: string[]): Promise<void> {
           signal: controller.signal,
         });
         process.exitCode = report.exitCode;
+      },
+    )
+    .command(
+      "daemon",
+      "diagnose every target on its interval; serve /metrics, /healthz and /report",
+      (y) =>
+        targetOptions(y)
+          .option("listen", {
+            type: "string",
+            describe: "host:port for /metrics, /healthz and /report [default: 0.0.0.0:9464]",
+          })
+          .option("interval", {
+            type: "string",
+            describe: "time between two runs of a target [default: 60s]",
+          }),
+      async (args) => {
+        const [{ loadSettings }, { runDaemon }, { createLogger }] = await Promise.all([
+          import("./config/from-args.js"),
+          import("./daemon/index.js"),
+          import("./log.js"),
+        ]);
+        const load = () => loadSettings(args, process.env, false).settings;
+        const settings = load();
+        // Daemon mode: no report on stdout, so the JSON logs go there (what container runtimes ship).
+        const log = createLogger({ level: args.logLevel, destination: 1 });
+        process.exitCode = await runDaemon({ settings, log, reload: load });
+        // Everything was closed; if a handle still lingers, do not hang the container's stop.
+        setTimeout(() => {
+          log.warn({ event: "exit_forced" }, "handles still open after shutdown; exiting");
+          process.exit(process.exitCode);
+        }, 2_000).unref();
       },
     )
     .command(

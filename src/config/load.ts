@@ -206,11 +206,13 @@ function checkStatuses(statuses: number[]): number[] {
   return statuses;
 }
 
+/** `host:port`, `[v6]:port` or `:port`; port 0 asks for any free port (the daemon logs which). */
 export function parseListen(listen: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen);
   if (!match) throw new UsageError(`listen: ${JSON.stringify(listen)} is not host:port`);
+  const port = Number(match[3]);
   return {
     host: checkListenHost(match[1] ?? (match[2] || "0.0.0.0")),
-    port: checkPort(Number(match[3]), "listen port"),
+    port: port === 0 ? 0 : checkPort(port, "listen port"),
   };
 }

@@ -98,6 +98,7 @@ function trustWith(pem: string): tls.SecureContext {
   // on every interval); a changed file has other content and gets a new context.
   let context = contexts.get(pem);
   if (!context) {
+    if (contexts.size >= MAX_CONTEXTS) contexts.clear(); // a file rewritten again and again
     context = newContext(pem);
     contexts.set(pem, context);
   }
@@ -105,6 +106,7 @@ function trustWith(pem: string): tls.SecureContext {
 }
 
 const contexts = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 16;
 
 function newContext(pem: string): tls.SecureContext {
   const context = tls.createSecureContext();
