@@ -10,6 +10,7 @@
 # Everything it starts it stops, also on failure: processes by pid, the container with buildah rm.
 set -euo pipefail
 
+STARTED=$(date +%s)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 IMAGE=${APIGW_DIAG_TEST_IMAGE:-localhost/apigw-diag:test}
 PREPARE="$ROOT/../shared/container/prepare-base-image.sh"
@@ -250,5 +251,6 @@ if [ -z "$written" ]; then pass "nothing written outside /tmp"; else
   fail "written outside /tmp (breaks a read-only root): $(echo "$written" | tr '\n' ' ')"
 fi
 
+say "took $(($(date +%s) - STARTED))s"
 echo "container: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]
