@@ -297,10 +297,9 @@ function closeServer(server: net.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** The listeners, one per address, and the `refuse` fault as "this one is down". */
+/** The listeners, one per address; `refuse` is an address whose listener is down. */
 class Listeners {
   private readonly active = new Map<string, net.Server>();
-  private readonly inFlight = new Set<Promise<unknown>>();
   port = 0;
 
   constructor(
@@ -324,44 +323,41 @@ class Listeners {
   private async tryBindAll(addresses: string[], port: number): Promise<void> {
     this.port = port;
     for (const address of addresses) {
-      const server = net.createServer((socket) => this.onConnection(socket));
+      const server = this.create();
       this.active.set(address, server);
       this.port = await listen(server, this.port, address);
     }
   }
 
-  /** Stops listening where `refuse` is set, listens again elsewhere, before the next tick. */
+  private create(): net.Server {
+    return net.createServer((socket) => this.onConnection(socket));
+  }
+
+  /** Takes effect before any connection the caller opens next. */
   sync(addresses: string[]): void {
     for (const address of addresses) {
       const server = this.active.get(address);
-      // A listener still binding is checked again once bound (see start).
-      if (this.isDown(address) && server?.listening) this.stop(address, server);
-      else if (!this.isDown(address) && !server) this.start(address);
+      if (this.isDown(address) && server) {
+        this.active.delete(address);
+        // Closes the listening socket now, or cancels a listen still pending (Node binds a
+        // tick later); connections already open live on.
+        server.close();
+      } else if (!this.isDown(address) && !server) this.start(address);
     }
   }
 
-  private stop(address: string, server: net.Server): void {
-    this.active.delete(address);
-    server.close(); // the listening socket goes now; open connections live on
-  }
-
   private start(address: string): void {
-    const server = net.createServer((socket) => this.onConnection(socket));
+    const server = this.create();
     this.active.set(address, server);
-    const started = listen(server, this.port, address).then(
-      () => this.isDown(address) && this.stop(address, server),
-      // The port was taken meanwhile: the address stays down and connections are refused.
-      () => this.active.get(address) === server && this.active.delete(address),
-    );
-    this.inFlight.add(started);
-    void started.finally(() => this.inFlight.delete(started));
+    // If the port was taken meanwhile, the address stays down: connections are refused.
+    server.once("error", () => this.active.get(address) === server && this.active.delete(address));
+    server.listen({ port: this.port, host: address });
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all(this.inFlight);
     const servers = [...this.active.values()];
     this.active.clear();
-    await Promise.all(servers.map((s) => (s.listening ? closeServer(s) : Promise.resolve())));
+    await Promise.all(servers.map(closeServer));
   }
 }
 

@@ -1,0 +1,77 @@
+// Turns parsed flags (only those given) plus the environment and the config file into Settings.
+import { UsageError } from "../types.js";
+import { envOverrides } from "./env.js";
+import { readConfigFile, resolveSettings, type Overrides, type Settings } from "./load.js";
+import type { FileConfig } from "./schema.js";
+
+export interface ParsedArgs {
+  endpoint?: string;
+  apiId?: string;
+  stage?: string[];
+  resolver?: string[];
+  port?: number;
+  timeout?: string;
+  caFile?: string;
+  mode?: "header" | "host" | "alias";
+  path?: string;
+  header?: string[];
+  expectStatus?: number[];
+  privateCidr?: string[];
+  compareOs?: boolean;
+  insecure?: boolean;
+  concurrency?: number;
+  config?: string;
+  format?: "text" | "json";
+  interval?: string;
+  listen?: string;
+}
+
+export function flagOverrides(a: ParsedArgs): Overrides {
+  if (a.port !== undefined && Number.isNaN(a.port)) throw new UsageError("--port: not a number");
+  if (a.expectStatus?.some((s) => !Number.isInteger(s) || s < 100 || s > 599))
+    throw new UsageError("--expect-status: HTTP status codes (100-599)");
+  if (
+    a.concurrency !== undefined &&
+    (!Number.isInteger(a.concurrency) || a.concurrency < 1 || a.concurrency > 1024)
+  ) {
+    throw new UsageError("--concurrency: a whole number from 1 to 1024");
+  }
+  return {
+    endpoint: a.endpoint,
+    apiId: a.apiId,
+    stages: a.stage,
+    resolvers: a.resolver,
+    port: a.port,
+    timeout: a.timeout,
+    caFile: a.caFile,
+    mode: a.mode,
+    path: a.path,
+    headers: a.header,
+    expectStatus: a.expectStatus,
+    privateCidrs: a.privateCidr,
+    compareOs: a.compareOs,
+    insecure: a.insecure,
+    concurrency: a.concurrency,
+    interval: a.interval,
+    listen: a.listen,
+  };
+}
+
+export function loadSettings(
+  args: ParsedArgs,
+  env: NodeJS.ProcessEnv,
+  isTty: boolean,
+): { settings: Settings; format: "text" | "json"; file: FileConfig; configPath?: string } {
+  const fromEnv = envOverrides(env);
+  const configPath = args.config ?? fromEnv.config;
+  const file = configPath ? readConfigFile(configPath) : {};
+  const formatRaw = args.format ?? fromEnv.format ?? (isTty ? "text" : "json");
+  if (formatRaw !== "text" && formatRaw !== "json")
+    throw new UsageError(`format: text or json, not ${JSON.stringify(formatRaw)}`);
+  return {
+    settings: resolveSettings(flagOverrides(args), fromEnv, file),
+    format: formatRaw,
+    file,
+    configPath,
+  };
+}

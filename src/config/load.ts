@@ -1,0 +1,200 @@
+// Settings come from four places; the first that has a value wins:
+// command-line flags > APIGW_DIAG_* environment > config file > defaults.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { UsageError, type AccessMode, type HeaderSpec, type Target } from "../types.js";
+import { parseDuration } from "./duration.js";
+import {
+  checkApiId,
+  checkCidr,
+  checkHeader,
+  checkHostname,
+  checkPath,
+  checkPort,
+  checkStage,
+  parseEndpoint,
+  parseHeaderFlag,
+  parseResolver,
+} from "./names.js";
+import { configSchema, describeIssues, type FileConfig, type TargetConfig } from "./schema.js";
+
+export const DEFAULTS = {
+  timeout: "5s",
+  port: 443,
+  mode: "header" as AccessMode,
+  path: "/",
+  concurrency: 32,
+  interval: "60s",
+  listen: "0.0.0.0:9464",
+  jitter: 0.1,
+  maxConcurrentTargets: 4,
+};
+
+/** What flags or the environment may set; absent means "not given here". */
+export interface Overrides {
+  endpoint?: string;
+  apiId?: string;
+  stages?: string[];
+  mode?: AccessMode;
+  path?: string;
+  headers?: string[];
+  expectStatus?: number[];
+  resolvers?: string[];
+  port?: number;
+  timeout?: string;
+  caFile?: string;
+  privateCidrs?: string[];
+  compareOs?: boolean;
+  insecure?: boolean;
+  concurrency?: number;
+  interval?: string;
+  listen?: string;
+}
+
+export interface Settings {
+  targets: Target[];
+  concurrency: number;
+  daemon: {
+    intervalMs: number;
+    listen: { host: string; port: number };
+    jitter: number;
+    maxConcurrentTargets: number;
+  };
+}
+
+export function readConfigFile(file: string): FileConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(
+      `config ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  return parseConfigText(text, file);
+}
+
+export function parseConfigText(text: string, file: string): FileConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text, { maxAliasCount: 100 }); // YAML is a superset of JSON
+  } catch (err) {
+    const first = (err as Error).message.split("\n")[0];
+    throw new UsageError(`config ${file}: not valid YAML or JSON: ${first}`);
+  }
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new UsageError(`config ${file}: ${describeIssues(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Merges flags, environment and file, and validates every value that reaches the network. */
+export function resolveSettings(flags: Overrides, env: Overrides, file: FileConfig): Settings {
+  const pick = <K extends keyof Overrides>(key: K): Overrides[K] => flags[key] ?? env[key];
+  const direct = pick("endpoint") ?? pick("apiId") ?? pick("stages");
+  const fileTargets = file.targets ?? [];
+  if (!direct && fileTargets.length === 0) {
+    throw new UsageError(
+      "nothing to diagnose: give --endpoint, --api-id and --stage, or --config with targets",
+    );
+  }
+  const common: TargetConfig[] = direct
+    ? [
+        {
+          name: "cli",
+          endpoint: required(pick("endpoint"), "--endpoint"),
+          apiId: required(pick("apiId"), "--api-id"),
+          stages: required(pick("stages"), "--stage"),
+        },
+      ]
+    : fileTargets;
+  const targets = common.map((t, i) => buildTarget(t, i, pick, file));
+  const names = new Set(targets.map((t) => t.name));
+  if (names.size !== targets.length) throw new UsageError("targets: names must be unique");
+  return {
+    targets,
+    concurrency: pick("concurrency") ?? file.concurrency ?? DEFAULTS.concurrency,
+    daemon: {
+      intervalMs: parseDuration(
+        pick("interval") ?? file.daemon?.interval ?? DEFAULTS.interval,
+        "interval",
+      ),
+      listen: parseListen(pick("listen") ?? file.daemon?.listen ?? DEFAULTS.listen),
+      jitter: file.daemon?.jitter ?? DEFAULTS.jitter,
+      maxConcurrentTargets: file.daemon?.maxConcurrentTargets ?? DEFAULTS.maxConcurrentTargets,
+    },
+  };
+}
+
+function required<T>(value: T | undefined, flag: string): T {
+  if (value === undefined)
+    throw new UsageError(`${flag} is required with --endpoint, --api-id and --stage`);
+  return value;
+}
+
+function buildTarget(
+  t: TargetConfig,
+  index: number,
+  pick: <K extends keyof Overrides>(key: K) => Overrides[K],
+  file: FileConfig,
+): Target {
+  const endpoint = checkHostname(t.endpoint, "endpoint");
+  const mode = pick("mode") ?? t.mode ?? DEFAULTS.mode;
+  const parts = parseEndpoint(endpoint);
+  if (mode !== "header" && !parts.region) {
+    throw new UsageError(
+      `--mode ${mode} needs an endpoint name like vpce-<id>-<suffix>.execute-api.<region>.vpce.amazonaws.com`,
+    );
+  }
+  const stages = t.stages.map(checkStage);
+  if (new Set(stages).size !== stages.length) throw new UsageError("stages: each stage once");
+  const resolvers = pick("resolvers") ?? t.resolvers ?? file.resolvers ?? [];
+  const timeout = pick("timeout") ?? t.timeout ?? file.timeout ?? DEFAULTS.timeout;
+  return {
+    name: t.name ?? `target${index + 1}`,
+    endpoint,
+    apiId: checkApiId(t.apiId),
+    stages,
+    mode,
+    path: checkPath(pick("path") ?? t.path ?? DEFAULTS.path),
+    expectStatus: pick("expectStatus") ?? t.expectStatus ?? [],
+    headers: headerSpecs(pick("headers"), t.headers),
+    port: checkPort(pick("port") ?? t.port ?? file.port ?? DEFAULTS.port),
+    resolvers: resolvers.map(parseResolver),
+    timeoutMs: parseDuration(timeout, "timeout"),
+    caFile: pick("caFile") ?? t.caFile ?? file.caFile,
+    privateCidrs: (pick("privateCidrs") ?? t.privateCidrs ?? file.privateCidrs ?? []).map(
+      checkCidr,
+    ),
+    compareOs: pick("compareOs") ?? file.compareOs ?? true,
+    insecure: pick("insecure") ?? file.insecure ?? false,
+  };
+}
+
+const SECRET_HEADERS = new Set(["x-api-key", "authorization", "proxy-authorization", "cookie"]);
+
+function headerSpecs(
+  flagHeaders: string[] | undefined,
+  fileHeaders: TargetConfig["headers"],
+): HeaderSpec[] {
+  const specs = new Map<string, HeaderSpec>();
+  for (const [name, v] of Object.entries(fileHeaders ?? {})) {
+    const value = typeof v === "string" ? v : v.value;
+    const h = checkHeader(name, value);
+    const secret = (typeof v !== "string" && v.secret) || SECRET_HEADERS.has(h.name);
+    specs.set(h.name, { ...h, secret });
+  }
+  for (const flag of flagHeaders ?? []) {
+    const h = parseHeaderFlag(flag);
+    specs.set(h.name, { ...h, secret: SECRET_HEADERS.has(h.name) });
+  }
+  return [...specs.values()];
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen.trim());
+  if (!match) throw new UsageError(`listen: ${JSON.stringify(listen)} is not host:port`);
+  return {
+    host: match[1] ?? (match[2] || "0.0.0.0"),
+    port: checkPort(Number(match[3]), "listen port"),
+  };
+}

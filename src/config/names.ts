@@ -1,0 +1,120 @@
+// Validation of everything that ends up in a DNS query, a TLS SNI, a request line or a header:
+// anything that could inject (CR/LF, spaces, control characters) is refused here, once.
+import ipaddr from "ipaddr.js";
+import { UsageError, type Resolver } from "../types.js";
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+export function checkHostname(name: string, what: string): string {
+  const host = name.trim().replace(/\.$/, "").toLowerCase();
+  if (host.length === 0 || host.length > 253 || !host.split(".").every((l) => LABEL.test(l))) {
+    throw new UsageError(`${what}: ${JSON.stringify(name)} is not a valid DNS name`);
+  }
+  return host;
+}
+
+export function checkApiId(id: string): string {
+  if (!/^[a-z0-9]{10}$/.test(id)) {
+    throw new UsageError(
+      `api id: ${JSON.stringify(id)} is not an API Gateway id (10 lowercase letters or digits)`,
+    );
+  }
+  return id;
+}
+
+export function checkStage(stage: string): string {
+  // API Gateway stage names: letters, digits, hyphens and underscores, up to 128 characters.
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(stage)) {
+    throw new UsageError(
+      `stage: ${JSON.stringify(stage)} is not a valid stage name (letters, digits, - and _)`,
+    );
+  }
+  return stage;
+}
+
+/** A path appended to /<stage>: absolute, only RFC 3986 path and query characters. */
+export function checkPath(path: string): string {
+  if (!/^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/.test(path)) {
+    throw new UsageError(
+      `path: ${JSON.stringify(path)} must start with / and contain only URL characters (percent-encode the rest)`,
+    );
+  }
+  return path;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const RESERVED = new Set([
+  "host",
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "x-apigw-api-id",
+]);
+
+export function checkHeader(name: string, value: string): { name: string; value: string } {
+  const lower = name.trim().toLowerCase();
+  if (!TOKEN.test(lower))
+    throw new UsageError(`header: ${JSON.stringify(name)} is not a valid header name`);
+  if (RESERVED.has(lower)) throw new UsageError(`header: ${lower} is set by apigw-diag itself`);
+  // Visible ASCII, space and tab only: no CR/LF (header injection), no other control bytes.
+  if (!/^[\t\x20-\x7e]*$/.test(value)) {
+    throw new UsageError(`header ${lower}: value contains control characters or line breaks`);
+  }
+  return { name: lower, value: value.trim() };
+}
+
+/** `k: v` as given on the command line. */
+export function parseHeaderFlag(flag: string): { name: string; value: string } {
+  const colon = flag.indexOf(":");
+  // Never echo the value: it may be a secret.
+  if (colon <= 0) throw new UsageError("--header: expected 'name: value'");
+  return checkHeader(flag.slice(0, colon), flag.slice(colon + 1));
+}
+
+export function checkPort(port: number, what = "port"): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new UsageError(`${what}: ${port} is not a TCP/UDP port (1-65535)`);
+  }
+  return port;
+}
+
+/** `10.0.0.2`, `10.0.0.2:5353`, `[fd00::2]:53` or `fd00::2`. */
+export function parseResolver(input: string): Resolver {
+  const text = input.trim();
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  const v4port = /^([\d.]+)(?::(\d+))?$/.exec(text);
+  const [host, port] = bracketed
+    ? [bracketed[1] ?? "", bracketed[2]]
+    : v4port
+      ? [v4port[1] ?? "", v4port[2]]
+      : [text, undefined];
+  if (!ipaddr.isValid(host)) {
+    throw new UsageError(
+      `resolver: ${JSON.stringify(input)} is not an IP address with an optional :port`,
+    );
+  }
+  return {
+    host: ipaddr.parse(host).toString(),
+    port: checkPort(Number(port ?? 53), "resolver port"),
+  };
+}
+
+export function checkCidr(cidr: string): string {
+  if (!ipaddr.isValidCIDR(cidr))
+    throw new UsageError(`privateCidrs: ${JSON.stringify(cidr)} is not a CIDR`);
+  return cidr;
+}
+
+export interface EndpointParts {
+  vpceId?: string;
+  region?: string;
+}
+
+/** vpce-<hex>-<suffix>[-<az>].execute-api.<region>.vpce.amazonaws.com */
+export function parseEndpoint(endpoint: string): EndpointParts {
+  const match =
+    /^(vpce-[0-9a-f]+)-[0-9a-z]+(?:-[a-z0-9-]+)?\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)\.vpce\.amazonaws\.com$/.exec(
+      endpoint,
+    );
+  return match ? { vpceId: match[1], region: match[2] } : {};
+}

@@ -1,0 +1,105 @@
+// Findings -> verdict and one primary cause, with the cross-evidence a person would use.
+import type { Finding, FindingCode, Layer, PrimaryCause, Verdict } from "../types.js";
+
+const LAYERS: Layer[] = ["dns", "tcp", "tls", "http"];
+const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
+
+export function worstVerdict(verdicts: Verdict[]): Verdict {
+  return verdicts.reduce<Verdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), "healthy");
+}
+
+export function summarize(
+  findings: Finding[],
+  addresses: string[],
+  stages: string[],
+): { verdict: Verdict; primaryCause: PrimaryCause | null } {
+  const working = findings.filter((f) => f.layer === "http" && f.status === "pass");
+  const paths = addresses.length * stages.length;
+  const failures = findings.filter((f) => f.status === "fail");
+  const verdict: Verdict =
+    working.length === 0
+      ? "failing"
+      : working.length === paths && failures.length === 0
+        ? "healthy"
+        : "degraded";
+  return {
+    verdict,
+    primaryCause: verdict === "healthy" ? null : primaryCause(failures, working, addresses, stages),
+  };
+}
+
+/** The lowest failing layer, and within it the code most failing paths share. */
+function primaryCause(
+  failures: Finding[],
+  working: Finding[],
+  addresses: string[],
+  stages: string[],
+): PrimaryCause | null {
+  const layer = LAYERS.find((l) => failures.some((f) => f.layer === l));
+  if (!layer) return null;
+  const inLayer = failures.filter((f) => f.layer === layer);
+  const counts = new Map<FindingCode, number>();
+  for (const f of inLayer) counts.set(f.code, (counts.get(f.code) ?? 0) + 1);
+  const code = [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? inLayer[0]!.code;
+  const same = inLayer.filter((f) => f.code === code);
+  const hitAddresses = unique(same.map((f) => f.address));
+  const hitStages = unique(same.map((f) => f.stage));
+  const sample = same[0]!;
+  return {
+    layer,
+    code,
+    message: scopeMessage(sample, hitAddresses, hitStages, addresses, stages),
+    hint: crossEvidenceHint(sample, hitAddresses, hitStages, working, addresses, stages),
+    addresses: hitAddresses,
+    stages: hitStages,
+  };
+}
+
+function unique(values: (string | undefined)[]): string[] {
+  return [...new Set(values.filter((v): v is string => v !== undefined))];
+}
+
+function scopeMessage(
+  sample: Finding,
+  hitA: string[],
+  hitS: string[],
+  addresses: string[],
+  stages: string[],
+): string {
+  const parts: string[] = [sample.code];
+  if (hitA.length)
+    parts.push(
+      `on ${hitA.length} of ${addresses.length} address${addresses.length > 1 ? "es" : ""} (${hitA.join(", ")})`,
+    );
+  if (hitS.length)
+    parts.push(`for stage${hitS.length > 1 ? "s" : ""} ${hitS.join(", ")} of ${stages.length}`);
+  return `${parts.join(" ")}: ${sample.message}`;
+}
+
+function crossEvidenceHint(
+  sample: Finding,
+  hitA: string[],
+  hitS: string[],
+  working: Finding[],
+  addresses: string[],
+  stages: string[],
+): string {
+  const workingStages = unique(working.map((f) => f.stage));
+  const workingAddresses = unique(working.map((f) => f.address));
+  if (sample.code === "HTTP_FORBIDDEN") {
+    if (workingStages.length > 0 && hitS.every((s) => !workingStages.includes(s))) {
+      return `Stage ${hitS.join(", ")} answers Forbidden while ${workingStages.join(", ")} works through the same endpoint with the same API id: the header and endpoint are fine, so ${hitS.length > 1 ? "those stages are" : "that stage is"} most likely not deployed (or misspelled). Check the API's stages and deploy.`;
+    }
+    if (hitS.length === stages.length) {
+      return `Every stage answers Forbidden: check the API id sent in x-apigw-api-id (is it this API's, a PRIVATE API, in this region?) and the endpoint access mode (STRICT security policies refuse header mode: compare with --mode host). ${sample.hint}`;
+    }
+  }
+  if (
+    (sample.layer === "tcp" || sample.layer === "tls") &&
+    workingAddresses.length > 0 &&
+    hitA.length < addresses.length
+  ) {
+    return `Only ${hitA.join(", ")} fail${hitA.length === 1 ? "s" : ""} while ${workingAddresses.join(", ")} work${workingAddresses.length === 1 ? "s" : ""}: one Availability Zone's endpoint interface is affected (its subnet's NACL or route table, or the route toward that subnet). ${sample.hint}`;
+  }
+  return sample.hint;
+}

@@ -1,0 +1,135 @@
+import type net from "node:net";
+import tls from "node:tls";
+import { bounded, elapsed, type ProbeContext } from "./context.js";
+
+export interface TlsInput {
+  socket: net.Socket;
+  servername: string;
+  /** Trusted roots, built once by the caller; undefined = Node's defaults. */
+  secureContext?: tls.SecureContext;
+}
+
+export interface CertificateSummary {
+  subject: string;
+  issuer: string;
+  validFrom: string;
+  validTo: string;
+  subjectAltName?: string;
+  fingerprint256: string;
+}
+
+export interface TlsObservation {
+  servername: string;
+  handshakeCompleted: boolean;
+  timedOut: boolean;
+  /** Chain verification error (OpenSSL code), absent when the chain is trusted. */
+  authorizationError?: string;
+  /** Hostname check error, absent when the certificate covers the servername. */
+  hostnameError?: string;
+  /** Error that broke the handshake itself (alert, reset, close). */
+  errorCode?: string;
+  errorMessage?: string;
+  protocol?: string;
+  cipher?: string;
+  alpn?: string;
+  certificate?: CertificateSummary;
+  tlsMs: number;
+  /** The verified connection, when the handshake completed: the caller owns it. */
+  tlsSocket?: tls.TLSSocket;
+}
+
+export async function probeTls(ctx: ProbeContext, input: TlsInput): Promise<TlsObservation> {
+  const started = performance.now();
+  const base = { servername: input.servername };
+  let tlsSocket: tls.TLSSocket | undefined;
+  const result = await bounded<TlsObservation>(
+    ctx,
+    () => ({ ...base, handshakeCompleted: false, timedOut: true, tlsMs: elapsed(started) }),
+    (settle) => {
+      // Verification is done below, by hand, so the certificate is kept as evidence either way.
+      tlsSocket = tls.connect({
+        socket: input.socket,
+        servername: input.servername,
+        secureContext: input.secureContext,
+        rejectUnauthorized: false,
+        ALPNProtocols: ["http/1.1"],
+      });
+      tlsSocket.once("secureConnect", () =>
+        settle(observeHandshake(tlsSocket as tls.TLSSocket, input, started)),
+      );
+      tlsSocket.on("error", (err: NodeJS.ErrnoException) =>
+        settle({
+          ...base,
+          handshakeCompleted: false,
+          timedOut: false,
+          errorCode: err.code ?? "ERR_TLS",
+          errorMessage: err.message.split("\n")[0],
+          tlsMs: elapsed(started),
+        }),
+      );
+      tlsSocket.once("close", () =>
+        settle({
+          ...base,
+          handshakeCompleted: false,
+          timedOut: false,
+          errorCode: "ECONNRESET",
+          errorMessage: "connection closed during the handshake",
+          tlsMs: elapsed(started),
+        }),
+      );
+      return () => {};
+    },
+  );
+  if (!result.tlsSocket) {
+    tlsSocket?.destroy();
+    input.socket.destroy();
+  }
+  return result;
+}
+
+function observeHandshake(socket: tls.TLSSocket, input: TlsInput, started: number): TlsObservation {
+  const peer = socket.getPeerCertificate();
+  const hasCert = peer && Object.keys(peer).length > 0;
+  const hostnameError = hasCert ? tls.checkServerIdentity(input.servername, peer) : undefined;
+  const cipher = socket.getCipher();
+  return {
+    servername: input.servername,
+    handshakeCompleted: true,
+    timedOut: false,
+    authorizationError: socket.authorized
+      ? undefined
+      : String(socket.authorizationError ?? "NO_CERTIFICATE"),
+    hostnameError: hostnameError
+      ? ((hostnameError as NodeJS.ErrnoException).code ?? hostnameError.message)
+      : undefined,
+    protocol: socket.getProtocol() ?? undefined,
+    cipher: cipher?.name,
+    alpn: socket.alpnProtocol || undefined,
+    certificate: hasCert ? summarize(peer) : undefined,
+    tlsMs: elapsed(started),
+    tlsSocket: socket,
+  };
+}
+
+const dn = (name: tls.Certificate | undefined): string =>
+  name
+    ? Object.entries(name)
+        .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join("+") : String(v)}`)
+        .join(", ")
+    : "";
+
+const iso = (date: string): string => {
+  const d = new Date(date);
+  return Number.isNaN(d.getTime()) ? date : d.toISOString();
+};
+
+function summarize(peer: tls.PeerCertificate): CertificateSummary {
+  return {
+    subject: dn(peer.subject),
+    issuer: dn(peer.issuer),
+    validFrom: iso(peer.valid_from),
+    validTo: iso(peer.valid_to),
+    subjectAltName: peer.subjectaltname,
+    fingerprint256: peer.fingerprint256,
+  };
+}

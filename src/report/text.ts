@@ -1,0 +1,104 @@
+// The ten-second report: verdict first, then the primary cause and its hint, then a table.
+import type { Finding, Layer, Report, TargetReport, Verdict } from "../types.js";
+
+export interface TextOptions {
+  color: boolean;
+}
+
+const COLORS = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+type Color = keyof typeof COLORS;
+
+export function renderText(report: Report, opts: TextOptions): string {
+  const paint = (c: Color, s: string) => (opts.color ? `\x1b[${COLORS[c]}m${s}\x1b[0m` : s);
+  const out: string[] = [];
+  for (const t of report.targets) out.push(...renderTarget(t, paint), "");
+  if (report.targets.length > 1)
+    out.push(`overall: ${verdictWord(report.verdict, paint)} (exit ${report.exitCode})`);
+  else
+    out.push(
+      paint(
+        "dim",
+        `exit ${report.exitCode} · ${report.durationMs} ms · apigw-diag ${report.tool.version}`,
+      ),
+    );
+  return `${out.join("\n")}\n`;
+}
+
+function verdictWord(v: Verdict, paint: (c: Color, s: string) => string): string {
+  const color: Color = v === "healthy" ? "green" : v === "degraded" ? "yellow" : "red";
+  return paint("bold", paint(color, v.toUpperCase()));
+}
+
+function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
+  const lines = [
+    `${verdictWord(t.verdict, paint)}  ${t.name}: ${t.endpoint} · api ${t.apiId} · mode ${t.mode} · stages ${t.stages.join(", ")}`,
+  ];
+  if (t.insecure)
+    lines.push(
+      paint(
+        "yellow",
+        "  TLS verification is OFF (--insecure): certificate problems are not failures",
+      ),
+    );
+  if (t.primaryCause) {
+    lines.push(`  cause: ${paint("bold", t.primaryCause.code)}  ${t.primaryCause.message}`);
+    lines.push(`  fix:   ${t.primaryCause.hint}`);
+  }
+  const dnsLines = t.findings.filter((f) => f.layer === "dns");
+  for (const f of dnsLines)
+    lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(18)} ${f.message}`);
+  lines.push("", ...table(t, paint));
+  for (const s of t.skipped) {
+    const where = [s.address, s.stage].filter(Boolean).join(" ") || "all addresses";
+    lines.push(paint("dim", `  not tried on ${where}: ${s.layers.join(", ")} (${s.reason})`));
+  }
+  return lines;
+}
+
+function mark(f: Finding, paint: (c: Color, s: string) => string): string {
+  return f.status === "pass"
+    ? paint("green", "ok  ")
+    : f.status === "warn"
+      ? paint("yellow", "warn")
+      : paint("red", "FAIL");
+}
+
+/** One row per address x stage: the code each layer gave, and the phase timings. */
+function table(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
+  const addresses = [
+    ...new Set(t.findings.filter((f) => f.address).map((f) => f.address as string)),
+  ];
+  if (addresses.length === 0) return [];
+  const header = ["ADDRESS", "STAGE", "TCP", "TLS", "HTTP", "CONNECT", "TLS ms", "TTFB", "TOTAL"];
+  const rows: string[][] = [];
+  for (const address of addresses) {
+    for (const stage of t.stages) {
+      const at = (layer: Layer) =>
+        t.findings.find((f) => f.layer === layer && f.address === address && f.stage === stage) ??
+        t.findings.find((f) => f.layer === layer && f.address === address && f.stage === undefined);
+      const [tcp, tls, http] = [at("tcp"), at("tls"), at("http")];
+      const ms = (n: number | undefined) => (n === undefined ? "-" : String(Math.round(n)));
+      const last = http ?? tls ?? tcp;
+      rows.push([
+        address,
+        stage,
+        tcp?.code ?? "-",
+        tls?.code ?? "-",
+        http?.code ?? "-",
+        ms(last?.timings.connect),
+        ms(last?.timings.tls),
+        ms(http?.timings.ttfb),
+        ms(last?.timings.total),
+      ]);
+    }
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const fmt = (r: string[]) =>
+    `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd();
+  const color = (r: string[]) => {
+    const line = fmt(r);
+    const failed = r.slice(2, 5).some((c) => c !== "-" && !c.endsWith("_OK"));
+    return failed ? paint("red", line) : paint("green", line);
+  };
+  return [paint("dim", fmt(header)), ...rows.map(color)];
+}
