@@ -141,23 +141,26 @@ pass "simulator runs inside the image as uid 1000 (https :$PORT, dns :$DNS_PORT)
 
 # --- 3. diagnose: verdict and exit code through the entrypoint wrapper ----------------------
 diagnose() {
-  local name=$1 want_verdict=$2 want_exit=$3 rc=0 verdict
-  shift 3
+  local name=$1 want=$2 rc=0 got
+  shift 2
   in_ctr apigw-diag diagnose --endpoint "$ENDPOINT" --api-id "$API_ID" "$@" \
     --resolver "127.0.0.1:$DNS_PORT" --port "$PORT" --ca-file "$CA_FILE" \
-    --no-compare-os --format json >"$WORK/$name.json" 2>"$WORK/$name.err" || rc=$?
-  verdict=$(json "$WORK/$name.json" 'd.verdict + " " + d.exitCode' 2>/dev/null || echo "no-report")
-  if [ "$rc" = "$want_exit" ] && [ "$verdict" = "$want_verdict $want_exit" ]; then
-    pass "diagnose $name: $want_verdict, exit $rc"
+    --private-cidr 127.0.0.0/8 --no-compare-os --format json >"$WORK/$name.json" 2>"$WORK/$name.err" || rc=$?
+  got=$(json "$WORK/$name.json" \
+    '[d.verdict, d.exitCode, d.targets[0].primaryCause?.code ?? "-"].join(" ")' 2>/dev/null ||
+    echo "no-report")
+  if [ "$got $rc" = "$want" ]; then
+    pass "diagnose $name: verdict, exit code in the report, primary cause, exit status: $want"
   else
-    fail "diagnose $name: exit $rc, report '$verdict', want $want_verdict exit $want_exit"
+    fail "diagnose $name: got '$got $rc', want '$want'"
     tail -5 "$WORK/$name.err" >&2
   fi
 }
 if [ -f "$MNT/app/dist/cli.js" ]; then
-  diagnose healthy healthy 0 --stage prod --stage v2
-  diagnose degraded degraded 1 --stage prod --stage old
-  diagnose failing failing 2 --stage old
+  # want: verdict, exitCode in the JSON, primary cause, exit status of the container's process.
+  diagnose healthy "healthy 0 - 0" --stage prod --stage v2
+  diagnose degraded "degraded 1 HTTP_POLICY_DENY 1" --stage prod --stage old
+  diagnose failing "failing 2 HTTP_POLICY_DENY 2" --stage old
 fi
 
 # --- 4. daemon: /healthz, /metrics, the image's HEALTHCHECK, clean SIGTERM -----------------
@@ -174,6 +177,9 @@ else
 timeout: 2s
 resolvers: ["127.0.0.1:$DNS_PORT"]
 caFile: $CA_FILE
+privateCidrs: [127.0.0.0/8]
+compareOs: false
+port: $PORT
 daemon:
   interval: 2s
   listen: 127.0.0.1:$LISTEN_PORT
@@ -182,8 +188,6 @@ targets:
     endpoint: $ENDPOINT
     apiId: $API_ID
     stages: [prod, v2]
-    port: $PORT
-    compareOs: false
 EOF
   buildah copy --chown 0:0 "$CTR" "$WORK/config.yaml" /etc/apigw-diag/config.yaml >/dev/null
   # The image's default command, as it is: `daemon --config /etc/apigw-diag/config.yaml`.
