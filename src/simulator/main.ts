@@ -100,7 +100,7 @@ function stopOnSignal(sim: Simulator): void {
     // A second signal while closing means "now": do not make the operator wait.
     if (stopping) process.exit(EXIT.error);
     stopping = true;
-    void sim.close().then(() => process.exit(EXIT.healthy));
+    void sim.close().then(() => process.exit(0));
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
