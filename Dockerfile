@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # apigw-diag: the diagnostic agent as a container. `daemon` by default; `diagnose` one-shot with
 #   docker run --rm --init IMAGE diagnose --endpoint ... --api-id ... --stage ...
 # Builds with `docker build .` and with `buildah bud .` alike.
@@ -17,18 +16,6 @@ RUN npm run build
 
 # --- runtime: production dependencies only, owned by root, run as `node` ---
 FROM ${NODE_IMAGE} AS runtime
-ARG VERSION=0.1.0
-ARG REVISION=unknown
-ARG CREATED=unknown
-LABEL org.opencontainers.image.title="apigw-diag" \
-      org.opencontainers.image.description="Diagnoses the path from an on-premises host to a private Amazon API Gateway REST API behind an interface VPC endpoint, layer by layer" \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}" \
-      org.opencontainers.image.base.name="docker.io/library/node:22-bookworm-slim" \
-      org.opencontainers.image.documentation="docs/container.md"
-
 ENV NODE_ENV=production \
     TMPDIR=/tmp \
     HOME=/tmp \
@@ -52,5 +39,19 @@ EXPOSE 9464
 # No curl in the image: node itself asks /healthz. The port follows APIGW_DIAG_LISTEN if set.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "const p=(process.env.APIGW_DIAG_LISTEN||'').split(':').pop()||9464;require('http').get({host:'127.0.0.1',port:p,path:'/healthz',timeout:4000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
+
+# Last, so a new revision or date does not invalidate the dependency layer above.
+ARG NODE_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="apigw-diag" \
+      org.opencontainers.image.description="Diagnoses the path from an on-premises host to a private Amazon API Gateway REST API behind an interface VPC endpoint, layer by layer" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}" \
+      org.opencontainers.image.documentation="docs/container.md"
 ENTRYPOINT ["apigw-diag"]
 CMD ["daemon", "--config", "/etc/apigw-diag/config.yaml"]
