@@ -106,7 +106,7 @@ async function main(argv: string[]): Promise<void> {
           import("./commands/demo.js"),
           import("./log.js"),
         ]);
-        const format = args.format ?? (isTty ? "text" : "json");
+        const format = args.format ?? "text"; // a showcase for people, even when piped
         const log = createLogger({ level: args.logLevel ?? "error" });
         await runDemo({ format, color: isTty && format === "text", log, timeout: args.timeout });
       },

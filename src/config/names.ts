@@ -6,7 +6,8 @@ import { UsageError, type Resolver } from "../types.js";
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 
 export function checkHostname(name: string, what: string): string {
-  const host = name.trim().replace(/\.$/, "").toLowerCase();
+  // No trimming: a stray CR/LF or space is refused, not silently repaired.
+  const host = name.replace(/\.$/, "").toLowerCase();
   if (host.length === 0 || host.length > 253 || !host.split(".").every((l) => LABEL.test(l))) {
     throw new UsageError(`${what}: ${JSON.stringify(name)} is not a valid DNS name`);
   }

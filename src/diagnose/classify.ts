@@ -264,7 +264,9 @@ export function errorMessage(body: string | undefined): string {
 export function httpCode(o: HttpObservation, expectStatus: number[]): FindingCode {
   if (o.status === undefined) {
     if (o.timedOut) return "HTTP_TIMEOUT";
-    return o.errorCode?.startsWith("HPE_") ? "HTTP_NOT_API_GATEWAY" : "HTTP_UNEXPECTED_STATUS";
+    // Bytes that are not HTTP at all: something other than API Gateway answered.
+    const notHttp = o.errorCode?.startsWith("HPE_") || o.errorCode === "HTTPParserError";
+    return notHttp ? "HTTP_NOT_API_GATEWAY" : "HTTP_UNEXPECTED_STATUS";
   }
   const headers = o.headers ?? {};
   const fromApiGateway = API_GATEWAY_HEADERS.some((h) => headers[h] !== undefined);

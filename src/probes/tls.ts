@@ -96,9 +96,7 @@ function observeHandshake(socket: tls.TLSSocket, input: TlsInput, started: numbe
     servername: input.servername,
     handshakeCompleted: true,
     timedOut: false,
-    authorizationError: socket.authorized
-      ? undefined
-      : String(socket.authorizationError ?? "NO_CERTIFICATE"),
+    authorizationError: chainError(socket),
     hostnameError: hostnameError
       ? ((hostnameError as NodeJS.ErrnoException).code ?? hostnameError.message)
       : undefined,
@@ -109,6 +107,13 @@ function observeHandshake(socket: tls.TLSSocket, input: TlsInput, started: numbe
     tlsMs: elapsed(started),
     tlsSocket: socket,
   };
+}
+
+/** Node folds a hostname mismatch into authorizationError; it is reported apart, below. */
+function chainError(socket: tls.TLSSocket): string | undefined {
+  if (socket.authorized) return undefined;
+  const code = String(socket.authorizationError ?? "NO_CERTIFICATE");
+  return code === "ERR_TLS_CERT_ALTNAME_INVALID" ? undefined : code;
 }
 
 const dn = (name: tls.Certificate | undefined): string =>

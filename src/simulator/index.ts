@@ -118,55 +118,75 @@ async function closeParts(parts: Parts): Promise<void> {
   if (parts.caDir) await rm(parts.caDir, { recursive: true, force: true });
 }
 
-export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+/** What the servers share: the API, the state tests switch, and the counters they read. */
+interface World {
+  api: ApiIdentity & { vpceId: string };
+  addresses: string[];
+  dnsHost: string;
+  faults: FaultState;
+  stages: Record<string, StageBehaviour>;
+  counts: { dnsQueries: number; connections: number; requests: number };
+}
+
+function world(opts: SimulatorOptions): World {
   const api = identity(opts.endpoint ?? DEFAULT_ENDPOINT, opts.apiId ?? DEFAULT_API_ID);
-  const addresses = opts.addresses ?? ["127.0.0.1", "127.0.0.2"];
+  const addresses = [...(opts.addresses ?? ["127.0.0.1", "127.0.0.2"])];
   const dnsHost = opts.dnsHost ?? "127.0.0.1";
   checkAddresses(addresses, dnsHost, opts.allowNonLoopback ?? false);
-  let stages = { ...(opts.stages ?? { prod: "ok", v2: "ok" }) };
+  const stages = { ...(opts.stages ?? { prod: "ok", v2: "ok" }) };
   validateStages(stages);
   const faults = new FaultState(opts.faults);
   const counts = { dnsQueries: 0, connections: 0, requests: 0 };
-  const certs = simulatorCerts(api.endpoint, api.region);
+  return { api, addresses, dnsHost, faults, stages, counts };
+}
+
+// Fills `parts` as it goes, so the caller can close whatever started if a later step fails.
+async function startParts(w: World, opts: SimulatorOptions, parts: Parts) {
+  const certs = simulatorCerts(w.api.endpoint, w.api.region);
+  const ca = await writeCaFile(certs.caPem);
+  parts.caDir = ca.dir;
+  const dns = (parts.dns = await startDnsServer({
+    host: w.dnsHost,
+    port: opts.dnsPort ?? 0,
+    zone: { names: [w.api.endpoint, w.api.apiHost, w.api.aliasHost], addresses: w.addresses },
+    faults: w.faults,
+    onQuery: () => w.counts.dnsQueries++,
+  }));
+  const https = (parts.https = await startApigwServer({
+    addresses: w.addresses,
+    port: opts.httpsPort ?? 0,
+    api: w.api,
+    certs,
+    faults: w.faults,
+    stages: () => w.stages,
+    onConnection: () => w.counts.connections++,
+    onRequest: () => w.counts.requests++,
+  }));
+  return { dns, https, caPem: certs.caPem, caFile: ca.file };
+}
+
+export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
+  const w = world(opts);
   const parts: Parts = {};
   try {
-    const ca = await writeCaFile(certs.caPem);
-    parts.caDir = ca.dir;
-    parts.dns = await startDnsServer({
-      host: dnsHost,
-      port: opts.dnsPort ?? 0,
-      zone: { names: [api.endpoint, api.apiHost, api.aliasHost], addresses },
-      faults,
-      onQuery: () => counts.dnsQueries++,
-    });
-    parts.https = await startApigwServer({
-      addresses,
-      port: opts.httpsPort ?? 0,
-      api,
-      certs,
-      faults,
-      stages: () => stages,
-      onConnection: () => counts.connections++,
-      onRequest: () => counts.requests++,
-    });
-    const { dns, https } = parts;
+    const { dns, https, caPem, caFile } = await startParts(w, opts, parts);
     let closing: Promise<void> | undefined;
     return {
-      ...api,
-      addresses: [...addresses],
+      ...w.api,
+      addresses: [...w.addresses],
       port: https.port,
-      dns: { host: dnsHost, port: dns.port },
-      caPem: certs.caPem,
-      caFile: ca.file,
+      dns: { host: w.dnsHost, port: dns.port },
+      caPem,
+      caFile,
       setFaults(f) {
-        faults.set(f);
+        w.faults.set(f);
         https.syncListeners();
       },
       setStages(s) {
         validateStages(s);
-        stages = { ...s };
+        w.stages = { ...s };
       },
-      stats: () => ({ ...counts }),
+      stats: () => ({ ...w.counts }),
       close: () => (closing ??= closeParts(parts)),
     };
   } catch (error) {

@@ -1,0 +1,208 @@
+// The built CLI as a user runs it: exit codes, one-line errors, the JSON document, the demo.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../src/simulator/index.js";
+import type { Report } from "../src/types.js";
+
+const run = promisify(execFile);
+const CLI = "dist/cli.js";
+
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      // Never the machine's resolver: tests talk to loopback only.
+      env: { PATH: process.env.PATH, APIGW_DIAG_COMPARE_OS: "false", ...env },
+      timeout: 20_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let sim: Simulator;
+let simArgs: string[];
+beforeAll(async () => {
+  sim = await startSimulator({ stages: { prod: "ok", v2: "ok" } });
+  simArgs = [
+    "diagnose",
+    `--endpoint=${sim.endpoint}`,
+    `--api-id=${sim.apiId}`,
+    "--stage=prod",
+    "--stage=v2",
+    `--resolver=127.0.0.1:${sim.dns.port}`,
+    `--port=${sim.port}`,
+    `--ca-file=${sim.caFile}`,
+    "--private-cidr=127.0.0.0/8",
+    "--no-compare-os",
+    "--timeout=1s",
+  ];
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+describe("apigw-diag", () => {
+  it("prints the design's JSON document and exits 0 when healthy", async () => {
+    const { code, stdout, stderr } = await cli([...simArgs, "--format=json"]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as Report;
+    expect(Object.keys(report)).toEqual([
+      "schemaVersion",
+      "tool",
+      "startedAt",
+      "durationMs",
+      "targets",
+      "verdict",
+      "exitCode",
+    ]);
+    expect(report).toMatchObject({
+      schemaVersion: 1,
+      tool: { name: "apigw-diag" },
+      verdict: "healthy",
+      exitCode: 0,
+    });
+    const t = report.targets[0];
+    expect(t).toMatchObject({
+      endpoint: sim.endpoint,
+      apiId: sim.apiId,
+      stages: ["prod", "v2"],
+      verdict: "healthy",
+      primaryCause: null,
+    });
+    for (const f of t?.findings ?? [])
+      expect(Object.keys(f)).toEqual(
+        expect.arrayContaining([
+          "layer",
+          "code",
+          "status",
+          "timings",
+          "message",
+          "hint",
+          "evidence",
+        ]),
+      );
+    // Logs are pino JSON lines on stderr: one per finding plus summaries.
+    const events = stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string });
+    expect(events.filter((e) => e.event === "finding")).toHaveLength(t?.findings.length ?? -1);
+    expect(events.at(-1)).toMatchObject({ event: "summary", verdict: "healthy", exitCode: 0 });
+  });
+
+  it("exits 1 when degraded and 2 when failing", async () => {
+    sim.setStages({ prod: "ok" });
+    expect((await cli([...simArgs, "--format=json"])).code).toBe(1);
+    sim.setStages({});
+    expect((await cli([...simArgs, "--format=json"])).code).toBe(2);
+    sim.setStages({ prod: "ok", v2: "ok" });
+  });
+
+  it("prints the text report with the verdict first and no colour when not on a terminal", async () => {
+    sim.setStages({ prod: "ok" });
+    const { code, stdout } = await cli([...simArgs, "--format=text"]);
+    sim.setStages({ prod: "ok", v2: "ok" });
+    expect(code).toBe(1);
+    expect(stdout.split("\n")[0]).toMatch(/^DEGRADED /);
+    expect(stdout).toMatch(/cause: HTTP_FORBIDDEN/);
+    expect(stdout).toMatch(/fix: +Stage v2 answers Forbidden/);
+    expect(stdout).toMatch(/127\.0\.0\.1 +v2 +TCP_OK +TLS_OK +HTTP_FORBIDDEN/);
+    expect(stdout).not.toContain("\x1b[");
+  });
+
+  it("redacts secrets from stdout and stderr", async () => {
+    const { stdout, stderr } = await cli([
+      ...simArgs,
+      "--format=json",
+      "--header=x-api-key: TOPSECRET123",
+      "--header=authorization: Bearer TOPSECRET456",
+    ]);
+    expect(stdout + stderr).not.toMatch(/TOPSECRET/);
+    expect(stdout).toContain("[REDACTED]");
+  });
+
+  it("takes settings from APIGW_DIAG_* variables", async () => {
+    const { code, stdout } = await cli(["diagnose", "--format=json"], {
+      APIGW_DIAG_ENDPOINT: sim.endpoint,
+      APIGW_DIAG_API_ID: sim.apiId,
+      APIGW_DIAG_STAGES: "prod",
+      APIGW_DIAG_RESOLVERS: `127.0.0.1:${sim.dns.port}`,
+      APIGW_DIAG_PORT: String(sim.port),
+      APIGW_DIAG_CA_FILE: sim.caFile,
+      APIGW_DIAG_PRIVATE_CIDRS: "127.0.0.0/8",
+      APIGW_DIAG_COMPARE_OS: "false",
+    });
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as Report).targets[0]?.stages).toEqual(["prod"]);
+  });
+
+  it.each([
+    [["diagnose", "--bogus"], /Unknown argument/],
+    [["diagnose", "--endpoint=x.example.com"], /--api-id is required/],
+    [
+      [
+        "diagnose",
+        "--endpoint=x.example.com",
+        "--api-id=a1b2c3d4e5",
+        "--stage=prod",
+        "--ca-file=/nonexistent/ca.pem",
+      ],
+      /--ca-file .*cannot read/,
+    ],
+    [
+      [
+        "diagnose",
+        "--endpoint=x.example.com",
+        "--api-id=a1b2c3d4e5",
+        "--stage=prod",
+        "--header=x-a: b\r\nHost: evil",
+      ],
+      /line breaks/,
+    ],
+    [["diagnose", "--endpoint=x.example.com", "--api-id=bad id", "--stage=prod"], /api id/],
+    [
+      ["diagnose", "--endpoint=x.example.com\r\n", "--api-id=a1b2c3d4e5", "--stage=prod"],
+      /not a valid DNS name/,
+    ],
+    [["diagnose", "--config=/nonexistent.yaml"], /cannot read/],
+    [
+      [
+        "diagnose",
+        "--endpoint=x.example.com",
+        "--api-id=a1b2c3d4e5",
+        "--stage=prod",
+        "--timeout=soon",
+      ],
+      /not a duration/,
+    ],
+    [
+      ["diagnose", "--endpoint=x.example.com", "--api-id=a1b2c3d4e5", "--stage=prod", "--port=abc"],
+      /port/,
+    ],
+    [[], /give a command/],
+  ])("refuses %j with one line and exit 3", async (args, message) => {
+    const { code, stdout, stderr } = await cli(args, { APIGW_DIAG_RESOLVERS: "127.0.0.1:1" });
+    expect(code).toBe(3);
+    expect(stdout).toBe("");
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(stderr.trim().split("\n").length).toBeLessThanOrEqual(
+      stderr.includes("Options:") ? 100 : 1,
+    );
+  });
+
+  it("runs the demo: a verdict, a cause and a fix, with no AWS", async () => {
+    const { code, stdout } = await cli(["demo", "--format=text"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^DEGRADED /m);
+    expect(stdout).toMatch(/HTTP_OK/);
+    expect(stdout).toMatch(/cause: HTTP_FORBIDDEN/);
+    expect(stdout).toMatch(/not deployed/);
+  });
+});

@@ -1,0 +1,289 @@
+import { describe, expect, it } from "vitest";
+import { privateRanges } from "../../src/diagnose/addresses.js";
+import {
+  classifyDns,
+  classifyOsLookup,
+  errorMessage,
+  httpCode,
+  tcpCode,
+  tlsCode,
+} from "../../src/diagnose/classify.js";
+import type { DnsObservation } from "../../src/probes/dns.js";
+import type { HttpObservation } from "../../src/probes/http.js";
+import type { FindingCode } from "../../src/types.js";
+
+const APIGW = {
+  "x-amzn-requestid": "11111111-2222-3333-4444-555555555555",
+  "x-amz-apigw-id": "abc=",
+};
+const resp = (
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): HttpObservation => ({
+  requestSent: true,
+  timedOut: false,
+  status,
+  body,
+  headers: { ...APIGW, ...headers },
+  totalMs: 1,
+});
+const ARN = "arn:aws:execute-api:us-east-1:********1234:a1b2c3d4e5/prod/GET/";
+
+describe("httpCode", () => {
+  const cases: [string, HttpObservation, FindingCode][] = [
+    ["a 200 from API Gateway", resp(200, "{}"), "HTTP_OK"],
+    ["a 204", resp(204, ""), "HTTP_OK"],
+    [
+      "403 Forbidden by error type",
+      resp(403, '{"message":"Forbidden"}', { "x-amzn-errortype": "ForbiddenException" }),
+      "HTTP_FORBIDDEN",
+    ],
+    ["403 Forbidden by body alone", resp(403, '{"message":"Forbidden"}'), "HTTP_FORBIDDEN"],
+    [
+      "a customized Forbidden body keeps the error type",
+      resp(403, "<h1>Nope</h1>", { "x-amzn-errortype": "ForbiddenException" }),
+      "HTTP_FORBIDDEN",
+    ],
+    [
+      "Missing Authentication Token",
+      resp(403, '{"message":"Missing Authentication Token"}', {
+        "x-amzn-errortype": "MissingAuthenticationTokenException",
+      }),
+      "HTTP_MISSING_AUTH_TOKEN",
+    ],
+    [
+      "Missing Authentication Token with a new suffix",
+      resp(403, '{"message":"Missing Authentication Token. Check the path."}'),
+      "HTTP_MISSING_AUTH_TOKEN",
+    ],
+    [
+      "an unsigned IAM request",
+      resp(403, '{"message":"..."}', { "x-amzn-errortype": "IncompleteSignatureException" }),
+      "HTTP_MISSING_AUTH_TOKEN",
+    ],
+    [
+      "explicit deny (Message)",
+      resp(
+        403,
+        `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${ARN} with an explicit deny"}`,
+        { "x-amzn-errortype": "AccessDeniedException" },
+      ),
+      "HTTP_POLICY_DENY",
+    ],
+    [
+      "explicit deny with a suffix AWS added later",
+      resp(
+        403,
+        `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${ARN} with an explicit deny in a resource-based policy"}`,
+      ),
+      "HTTP_POLICY_DENY",
+    ],
+    [
+      "no allow",
+      resp(
+        403,
+        `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${ARN}"}`,
+        { "x-amzn-errortype": "AccessDeniedException" },
+      ),
+      "HTTP_POLICY_NO_ALLOW",
+    ],
+    [
+      "no allow, body only",
+      resp(
+        403,
+        `{"Message":"User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${ARN} because no resource-based policy allows the execute-api:Invoke action"}`,
+      ),
+      "HTTP_POLICY_NO_ALLOW",
+    ],
+    [
+      "401",
+      resp(401, '{"message":"Unauthorized"}', { "x-amzn-errortype": "UnauthorizedException" }),
+      "HTTP_UNAUTHORIZED",
+    ],
+    [
+      "429",
+      resp(429, '{"message":"Too Many Requests"}', {
+        "x-amzn-errortype": "TooManyRequestsException",
+      }),
+      "HTTP_THROTTLED",
+    ],
+    [
+      "502",
+      resp(502, '{"message": "Internal server error"}', {
+        "x-amzn-errortype": "InternalServerErrorException",
+      }),
+      "HTTP_BACKEND_ERROR",
+    ],
+    [
+      "504 without error type",
+      resp(504, '{"message": "Endpoint request timed out"}'),
+      "HTTP_BACKEND_ERROR",
+    ],
+    ["a 404 from API Gateway", resp(404, "{}"), "HTTP_UNEXPECTED_STATUS"],
+    [
+      "a 200 without API Gateway's headers",
+      { requestSent: true, timedOut: false, status: 200, headers: {}, body: "ok", totalMs: 1 },
+      "HTTP_NOT_API_GATEWAY",
+    ],
+    [
+      "a proxy's 403",
+      {
+        requestSent: true,
+        timedOut: false,
+        status: 403,
+        headers: { server: "squid" },
+        body: "Access denied",
+        totalMs: 1,
+      },
+      "HTTP_NOT_API_GATEWAY",
+    ],
+    ["no response", { requestSent: true, timedOut: true, totalMs: 5000 }, "HTTP_TIMEOUT"],
+    [
+      "bytes that are not HTTP",
+      { requestSent: true, timedOut: false, errorCode: "HPE_INVALID_CONSTANT", totalMs: 1 },
+      "HTTP_NOT_API_GATEWAY",
+    ],
+    [
+      "a reset after the request",
+      { requestSent: true, timedOut: false, errorCode: "UND_ERR_SOCKET", totalMs: 1 },
+      "HTTP_UNEXPECTED_STATUS",
+    ],
+  ];
+  it.each(cases)("classifies %s", (_what, obs, code) => {
+    expect(httpCode(obs, [])).toBe(code);
+  });
+
+  it("uses the configured expected statuses instead of 2xx", () => {
+    expect(httpCode(resp(404, "{}"), [404])).toBe("HTTP_OK");
+    expect(httpCode(resp(200, "{}"), [201])).toBe("HTTP_UNEXPECTED_STATUS");
+  });
+});
+
+describe("errorMessage", () => {
+  it("reads message or Message and falls back to the raw text", () => {
+    expect(errorMessage('{"message":"Forbidden"}')).toBe("Forbidden");
+    expect(errorMessage('{"Message":"User: x"}')).toBe("User: x");
+    expect(errorMessage("not json")).toBe("not json");
+    expect(errorMessage('{"message": 3}')).toBe('{"message": 3}');
+    expect(errorMessage(undefined)).toBe("");
+  });
+});
+
+describe("tcpCode", () => {
+  const cases: [Partial<{ connected: boolean; timedOut: boolean; errno: string }>, FindingCode][] =
+    [
+      [{ connected: true }, "TCP_OK"],
+      [{ timedOut: true }, "TCP_TIMEOUT"],
+      [{ errno: "ETIMEDOUT" }, "TCP_TIMEOUT"],
+      [{ errno: "ECONNREFUSED" }, "TCP_REFUSED"],
+      [{ errno: "ECONNRESET" }, "TCP_REFUSED"],
+      [{ errno: "EHOSTUNREACH" }, "TCP_UNREACHABLE"],
+      [{ errno: "ENETUNREACH" }, "TCP_UNREACHABLE"],
+    ];
+  it.each(cases)("classifies %j as %s", (obs, code) => {
+    expect(tcpCode({ connected: false, timedOut: false, ...obs })).toBe(code);
+  });
+});
+
+describe("tlsCode", () => {
+  const base = { handshakeCompleted: true, timedOut: false };
+  it("classifies each handshake outcome", () => {
+    expect(tlsCode(base)).toBe("TLS_OK");
+    expect(tlsCode({ ...base, handshakeCompleted: false, timedOut: true })).toBe("TLS_TIMEOUT");
+    expect(tlsCode({ ...base, authorizationError: "SELF_SIGNED_CERT_IN_CHAIN" })).toBe(
+      "TLS_UNTRUSTED_CERT",
+    );
+    expect(tlsCode({ ...base, authorizationError: "CERT_HAS_EXPIRED" })).toBe("TLS_UNTRUSTED_CERT");
+    expect(tlsCode({ ...base, hostnameError: "ERR_TLS_CERT_ALTNAME_INVALID" })).toBe(
+      "TLS_HOSTNAME_MISMATCH",
+    );
+    expect(tlsCode({ ...base, handshakeCompleted: false, errorCode: "ECONNRESET" })).toBe(
+      "TLS_HANDSHAKE_FAILED",
+    );
+    expect(
+      tlsCode({
+        ...base,
+        handshakeCompleted: false,
+        errorCode: "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
+      }),
+    ).toBe("TLS_HANDSHAKE_FAILED");
+  });
+});
+
+describe("classifyDns", () => {
+  const ranges = privateRanges(["100.64.0.0/10"]);
+  const obs = (over: Partial<DnsObservation>): DnsObservation => ({
+    resolver: "10.0.0.2:53",
+    name: "vpce-1-a.execute-api.us-east-1.vpce.amazonaws.com",
+    type: "A",
+    truncated: false,
+    rcode: "NOERROR",
+    addresses: [],
+    cnames: [],
+    foreignAnswers: 0,
+    durationMs: 3,
+    ...over,
+  });
+  const cases: [string, DnsObservation[], FindingCode][] = [
+    [
+      "RFC 1918 answers",
+      [obs({ addresses: ["10.1.2.3", "172.16.0.9"] }), obs({ type: "AAAA" })],
+      "DNS_OK",
+    ],
+    ["an extra CIDR from config", [obs({ addresses: ["100.64.1.1"] })], "DNS_OK"],
+    [
+      "a public answer among private ones",
+      [obs({ addresses: ["10.1.2.3", "52.94.133.131"] })],
+      "DNS_PUBLIC_ADDRESS",
+    ],
+    [
+      "NXDOMAIN",
+      [obs({ rcode: "NXDOMAIN" }), obs({ type: "AAAA", rcode: "NXDOMAIN" })],
+      "DNS_NXDOMAIN",
+    ],
+    ["no records", [obs({}), obs({ type: "AAAA" })], "DNS_NODATA"],
+    ["SERVFAIL", [obs({ rcode: "SERVFAIL" })], "DNS_SERVFAIL"],
+    ["REFUSED", [obs({ rcode: "REFUSED" })], "DNS_REFUSED"],
+    ["silence", [obs({ rcode: undefined, error: "timeout" })], "DNS_TIMEOUT"],
+    ["garbage", [obs({ rcode: undefined, error: "malformed" })], "DNS_MALFORMED"],
+    [
+      "a reply to another question",
+      [obs({ rcode: undefined, error: "mismatch" })],
+      "DNS_MALFORMED",
+    ],
+    [
+      "A works while AAAA times out",
+      [obs({ addresses: ["10.1.2.3"] }), obs({ type: "AAAA", rcode: undefined, error: "timeout" })],
+      "DNS_OK",
+    ],
+    ["IPv6 unique local", [obs({ type: "AAAA", addresses: ["fd00::1"] })], "DNS_OK"],
+    ["IPv6 global", [obs({ type: "AAAA", addresses: ["2600:1f18::1"] })], "DNS_PUBLIC_ADDRESS"],
+  ];
+  it.each(cases)("classifies %s", (_what, observations, code) => {
+    const f = classifyDns(observations, ranges);
+    expect(f.code).toBe(code);
+    expect(f.layer).toBe("dns");
+    expect(f.status).toBe(code === "DNS_OK" ? "pass" : "fail");
+    if (code === "DNS_OK") expect(f.hint).toBe("");
+    else expect(f.hint).toMatch(/\w{4}/);
+  });
+});
+
+describe("classifyOsLookup", () => {
+  const os = { name: "n", timedOut: false, durationMs: 1 };
+  it("is silent when the OS agrees, in any order", () => {
+    expect(
+      classifyOsLookup({ ...os, addresses: ["10.0.0.2", "10.0.0.1"] }, ["10.0.0.1", "10.0.0.2"]),
+    ).toBeNull();
+  });
+  it("warns on an override and on an OS failure", () => {
+    expect(classifyOsLookup({ ...os, addresses: ["192.168.9.9"] }, ["10.0.0.1"])).toMatchObject({
+      code: "DNS_OS_MISMATCH",
+      status: "warn",
+    });
+    expect(
+      classifyOsLookup({ ...os, addresses: [], errorCode: "ENOTFOUND" }, ["10.0.0.1"])?.message,
+    ).toContain("ENOTFOUND");
+  });
+});
