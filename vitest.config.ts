@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // In CI a JSON copy of the results feeds the one closing line .ci/run prints.
-    reporters: process.env.CI ? ["default", ["json", { outputFile: "reports/unit.json" }]] : ["default"],
+    reporters: process.env.CI
+      ? ["default", ["json", { outputFile: "reports/unit.json" }]]
+      : ["default"],
   },
 });
