@@ -50,6 +50,23 @@ function metricNames(expr: string): string[] {
   return words.filter((w) => !PROMQL_WORDS.has(w) && !w.startsWith("__"));
 }
 
+/** The two RFC 6902 operations the overlays use; `replace` needs the member to exist. */
+function applyPatch(doc: unknown, op: { op: string; path: string; value: unknown }): void {
+  const keys = op.path
+    .split("/")
+    .slice(1)
+    .map((k) => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const last = keys.pop() as string;
+  let node = doc as Record<string, unknown>;
+  for (const key of keys) {
+    expect(node, `${op.path}: no ${key}`).toHaveProperty([key]);
+    node = node[key] as Record<string, unknown>;
+  }
+  if (op.op === "replace") expect(node, `${op.path}: nothing to replace`).toHaveProperty([last]);
+  else expect(op.op).toBe("add");
+  node[last] = op.value;
+}
+
 interface Container {
   args: string[];
   ports: { containerPort: number; name: string }[];
@@ -110,10 +127,20 @@ describe("deploy/kubernetes", () => {
     });
   });
 
-  it("keeps host networking an opt-in overlay", () => {
+  it("keeps host networking an opt-in overlay whose patches apply to the base", () => {
     expect(pod.hostNetwork).toBe(false);
     const overlay = parse(read("deploy/kubernetes/host-network/kustomization.yaml"));
-    expect(overlay.patches[0].patch).toContain("/spec/template/spec/hostNetwork");
+    const namespace = parse(read("deploy/kubernetes/namespace.yaml"));
+    const byKind: Record<string, unknown> = {
+      DaemonSet: structuredClone(ds),
+      Namespace: namespace,
+    };
+    for (const { target, patch } of overlay.patches) {
+      for (const op of parse(patch)) applyPatch(byKind[target.kind], op);
+    }
+    const patched = byKind.DaemonSet as typeof ds;
+    expect(patched.spec.template.spec).toMatchObject({ hostNetwork: true, dnsPolicy: "Default" });
+    expect(namespace.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
   });
 });
 
