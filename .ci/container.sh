@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 
 if ! command -v promtool >/dev/null; then
   echo "installing Debian's prometheus package for promtool"
-  apt-get update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  # Wait for the dpkg lock rather than fail when another CI step is installing too.
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends prometheus >/dev/null
 fi
 
 passed=0

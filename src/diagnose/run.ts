@@ -137,12 +137,14 @@ async function probeAddress(
   const skipped: TargetReport["skipped"] = [];
   const [first] = results;
   if (first) findings.push(...first.connection);
+  // The first connection's TCP/TLS findings stand for the address (no stage). A later one is
+  // reported, for its stage, only where it failed differently: the same failure is the address's.
+  const addressCodes = new Set(first?.connection.map((f) => f.code));
   results.forEach((r, i) => {
-    // Later connections repeat the first one's TCP/TLS findings unless they differ.
     if (i > 0)
       findings.push(
         ...r.connection
-          .filter((f) => f.status === "fail")
+          .filter((f) => f.status === "fail" && !addressCodes.has(f.code))
           .map((f) => ({ ...f, stage: plan.requests[i]?.stage })),
       );
     if (r.http) findings.push(r.http);

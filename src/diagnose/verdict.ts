@@ -49,7 +49,7 @@ function primaryCause(
     layer,
     code,
     message: scopeMessage(sample, hitAddresses, hitStages, addresses, stages),
-    hint: crossEvidenceHint(sample, hitAddresses, hitStages, working, addresses, stages),
+    hint: crossEvidenceHint(sample, hitAddresses, hitStages, working, addresses, stages, counts),
     addresses: hitAddresses,
     stages: hitStages,
   };
@@ -83,6 +83,7 @@ function crossEvidenceHint(
   working: Finding[],
   addresses: string[],
   stages: string[],
+  layerCodes: Map<FindingCode, number>,
 ): string {
   const workingStages = unique(working.map((f) => f.stage));
   const workingAddresses = unique(working.map((f) => f.address));
@@ -100,6 +101,10 @@ function crossEvidenceHint(
     hitA.length < addresses.length
   ) {
     return `Only ${hitA.join(", ")} fail${hitA.length === 1 ? "s" : ""} while ${workingAddresses.join(", ")} work${workingAddresses.length === 1 ? "s" : ""}: one Availability Zone's endpoint interface is affected (its subnet's NACL or route table, or the route toward that subnet). ${sample.hint}`;
+  }
+  if (sample.code === "TCP_TIMEOUT" && layerCodes.has("TCP_UNREACHABLE")) {
+    // Routers rate-limit ICMP: some SYNs get "unreachable", the rest nothing at all.
+    return `Some connections got ICMP unreachable (TCP_UNREACHABLE) while others timed out: that points to routing (no route toward the VPC CIDR, a router rate-limiting its ICMP) rather than a security group. ${sample.hint}`;
   }
   return sample.hint;
 }

@@ -97,7 +97,13 @@ describe("diagnose against the simulator", () => {
       expect.objectContaining({ address: "127.0.0.2", layers: ["tls", "http"] }),
     );
     expect(r.verdict).toBe("degraded");
-    expect(r.primaryCause).toMatchObject({ code: "TCP_REFUSED", addresses: ["127.0.0.2"] });
+    expect(r.primaryCause).toMatchObject({
+      code: "TCP_REFUSED",
+      addresses: ["127.0.0.2"],
+      stages: [],
+    });
+    // One finding for the address, not one per stage's connection.
+    expect(r.findings.filter((f) => f.code === "TCP_REFUSED")).toHaveLength(1);
     expect(r.primaryCause?.hint).toMatch(/Only 127\.0\.0\.2/);
   });
 

@@ -78,6 +78,25 @@ describe("summarize", () => {
   });
 });
 
+describe("primary cause across stages", () => {
+  it("names no stage when a connection fault breaks every stage of the address", () => {
+    const findings = [f("TCP_REFUSED", A[0]), f("TCP_REFUSED", A[1])];
+    expect(summarize(findings, A, S).primaryCause).toMatchObject({
+      code: "TCP_REFUSED",
+      stages: [],
+      addresses: A,
+    });
+  });
+  it("points to routing when timeouts and ICMP unreachables mix", () => {
+    const findings = [
+      f("TCP_TIMEOUT", A[0]),
+      f("TCP_TIMEOUT", A[1]),
+      f("TCP_UNREACHABLE", A[1], "v2"),
+    ];
+    expect(summarize(findings, A, S).primaryCause?.hint).toMatch(/points to routing/);
+  });
+});
+
 describe("worstVerdict", () => {
   it("orders healthy < degraded < failing", () => {
     expect(worstVerdict([])).toBe("healthy");

@@ -1,0 +1,425 @@
+// Every classification that loopback cannot show, proven against a real network fault: an
+// on-prem host, a Direct Connect router and a VPC in network namespaces (see README.md), the
+// built CLI run on the on-prem host, the design's codes asserted on the right addresses.
+import path from "node:path";
+import { writeFileSync, readFileSync } from "node:fs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  ADDR,
+  API_ID,
+  ENDPOINT,
+  LAB_DIR,
+  Lab,
+  MIDDLEBOX_PORT,
+  REPO_ROOT,
+  STAGES,
+  checkSupport,
+  describeDiagnosis,
+  startInNamespace,
+  stopProcess,
+  type Diagnosis,
+  type Started,
+} from "./lab.js";
+
+const TIMEOUT_MS = 2000;
+const TIMEOUT = `${TIMEOUT_MS / 1000}s`;
+// A black hole must cost about one timeout, not one per check; machines are noisy, so the
+// bound is generous but still far below what a serial diagnosis (several timeouts) would take.
+const BLACK_HOLE_REPORT_MS = TIMEOUT_MS * 2 + 1000;
+const BLACK_HOLE_WALL_MS = TIMEOUT_MS * 2 + 4000;
+
+const support = checkSupport();
+const inCi = process.env.CI === "true";
+if (!support.ok) {
+  const banner = "!".repeat(78);
+  console.error(
+    `\n${banner}\n!! NETWORK LAB NOT RUN: ${support.reason}\n!! ${
+      inCi
+        ? "CI=true: failing, the lab must run in CI."
+        : "Skipping. Run as root with iproute2 and iptables (.ci/lab.sh installs them)."
+    }\n${banner}\n`,
+  );
+}
+
+// Only where the lab cannot run, so a machine that runs it shows no phantom skipped test.
+if (!support.ok && inCi) {
+  describe("network lab prerequisites", () => {
+    it("can build network namespaces on this machine", () => {
+      expect.fail(`the network lab cannot run here: ${support.reason}`);
+    });
+  });
+}
+
+describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => {
+  const lab = new Lab();
+  let simulator: Started | undefined;
+  let resolver: Started | undefined;
+  let middlebox: Started | undefined;
+  let simulatorCa = "";
+  const downOnExit = (): void => lab.down();
+
+  beforeAll(async () => {
+    process.once("exit", downOnExit);
+    lab.up();
+    resolver = await startInNamespace(lab.ns("vpc"), path.join(LAB_DIR, "resolver.mjs"), [
+      "--host",
+      ADDR.resolver,
+      "--port",
+      "53",
+      "--zone",
+      lab.zoneFile,
+    ]);
+    simulator = await startInNamespace(
+      lab.ns("vpc"),
+      path.join(REPO_ROOT, "dist", "simulator", "main.js"),
+      [
+        "--endpoint",
+        ENDPOINT,
+        "--api-id",
+        API_ID,
+        "--address",
+        ADDR.endpointA,
+        "--address",
+        ADDR.endpointB,
+        "--https-port",
+        "443",
+        // The simulator's own DNS stays on the VPC's loopback: resolver.mjs is the lab's resolver.
+        "--dns-host",
+        "127.0.0.1",
+        "--dns-port",
+        "5353",
+        ...STAGES.flatMap((stage) => ["--stage", `${stage}=ok`]),
+        "--allow-non-loopback",
+      ],
+    );
+    simulatorCa = String(simulator.ready.caFile);
+  }, 120_000);
+
+  afterEach(async () => {
+    if (middlebox) await stopProcess(middlebox.child);
+    middlebox = undefined;
+    lab.reset();
+  });
+
+  afterAll(async () => {
+    for (const started of [middlebox, simulator, resolver]) {
+      if (started) await stopProcess(started.child);
+    }
+    lab.down();
+    process.removeListener("exit", downOnExit);
+  });
+
+  const diagnose = (options: { caFile?: string; extra?: string[] } = {}): Promise<Diagnosis> =>
+    lab.diagnose({ caFile: options.caFile ?? simulatorCa, timeout: TIMEOUT, extra: options.extra });
+
+  const startMiddlebox = async (mode: "intercept" | "deny"): Promise<Started> => {
+    middlebox = await startInNamespace(lab.ns("dx"), path.join(LAB_DIR, "middlebox.mjs"), [
+      "--host",
+      ADDR.router,
+      "--port",
+      String(MIDDLEBOX_PORT),
+      "--mode",
+      mode,
+      "--dir",
+      lab.dir,
+      "--name",
+      ENDPOINT,
+      "--name",
+      "*.execute-api.us-east-1.vpce.amazonaws.com",
+      "--name",
+      "*.execute-api.us-east-1.amazonaws.com",
+    ]);
+    return middlebox;
+  };
+
+  const httpOkStages = (d: Diagnosis, address: string): string[] =>
+    d.findings
+      .filter((f) => f.code === "HTTP_OK" && f.address === address)
+      .map((f) => String(f.stage))
+      .sort();
+  const codesOf = (d: Diagnosis, filter: { address?: string; layer?: string }): string[] =>
+    [
+      ...new Set(
+        d.findings
+          .filter(
+            (f) =>
+              (filter.address === undefined || f.address === filter.address) &&
+              (filter.layer === undefined || f.layer === filter.layer),
+          )
+          .map((f) => f.code),
+      ),
+    ].sort();
+
+  /** Verdict and exit code agree with each other and with the expectation. */
+  const expectVerdict = (d: Diagnosis, verdict: string, exitCode: number): void => {
+    const why = describeDiagnosis(d);
+    expect(d.report.verdict, why).toBe(verdict);
+    expect(d.report.exitCode, why).toBe(exitCode);
+    expect(d.exitCode, why).toBe(exitCode);
+  };
+
+  /** The report's one primary cause: its code and the addresses it names. */
+  const expectPrimaryCause = (d: Diagnosis, code: string, addresses?: string[]): void => {
+    const why = describeDiagnosis(d);
+    const cause = d.report.targets[0]?.primaryCause as {
+      code?: string;
+      addresses?: string[];
+    } | null;
+    expect(cause?.code, why).toBe(code);
+    if (addresses) expect([...(cause?.addresses ?? [])].sort(), why).toEqual([...addresses].sort());
+  };
+
+  const expectHealthyThrough = (d: Diagnosis, address: string): void => {
+    const why = describeDiagnosis(d);
+    expect(codesOf(d, { address, layer: "tcp" }), why).toEqual(["TCP_OK"]);
+    expect(codesOf(d, { address, layer: "tls" }), why).toEqual(["TLS_OK"]);
+    expect(httpOkStages(d, address), why).toEqual([...STAGES].sort());
+  };
+
+  const expectWithinOneTimeout = (d: Diagnosis): void => {
+    const why = `${describeDiagnosis(d)}\nwall=${d.wallMs}ms`;
+    expect(d.report.durationMs, why).toBeLessThan(BLACK_HOLE_REPORT_MS);
+    expect(d.wallMs, why).toBeLessThan(BLACK_HOLE_WALL_MS);
+  };
+
+  const expectFailingWith = (
+    d: Diagnosis,
+    layer: string,
+    code: string,
+    addresses: string[],
+  ): void => {
+    const why = describeDiagnosis(d);
+    for (const address of addresses) {
+      expect(codesOf(d, { address, layer }), `${address}\n${why}`).toEqual([code]);
+      expect(httpOkStages(d, address), why).toEqual([]);
+    }
+  };
+
+  const log = (name: string, d: Diagnosis): void => {
+    console.log(
+      `lab: ${name}: wall=${d.wallMs}ms ${describeDiagnosis(d).replaceAll("\n", "\n  ")}`,
+    );
+  };
+
+  it("reports a healthy path through both Availability Zones", async () => {
+    const d = await diagnose();
+    log("healthy", d);
+    expect(codesOf(d, { layer: "dns" }), describeDiagnosis(d)).toEqual(["DNS_OK"]);
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectHealthyThrough(d, ADDR.endpointB);
+    expectVerdict(d, "healthy", 0);
+  });
+
+  it("classifies a security group dropping 443 on every address as TCP_TIMEOUT, within one timeout", async () => {
+    lab.fault("sg-drop-all");
+    const d = await diagnose();
+    log("sg-drop-all", d);
+    expectFailingWith(d, "tcp", "TCP_TIMEOUT", [ADDR.endpointA, ADDR.endpointB]);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TCP_TIMEOUT", [ADDR.endpointA, ADDR.endpointB]);
+    expectWithinOneTimeout(d);
+  });
+
+  it("classifies one AZ's ENI dropping 443 as TCP_TIMEOUT there and the target as degraded", async () => {
+    lab.fault("sg-drop-one");
+    const d = await diagnose();
+    log("sg-drop-one", d);
+    expectFailingWith(d, "tcp", "TCP_TIMEOUT", [ADDR.endpointB]);
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectVerdict(d, "degraded", 1);
+    expectPrimaryCause(d, "TCP_TIMEOUT", [ADDR.endpointB]);
+    expectWithinOneTimeout(d);
+  });
+
+  it("classifies a firewall rejecting with tcp-reset as TCP_REFUSED", async () => {
+    lab.fault("reject-rst");
+    const d = await diagnose();
+    log("reject-rst", d);
+    expectFailingWith(d, "tcp", "TCP_REFUSED", [ADDR.endpointA, ADDR.endpointB]);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TCP_REFUSED", [ADDR.endpointA, ADDR.endpointB]);
+  });
+
+  it("names every stage (or none) in the primary cause when a connection fault breaks all of them", async () => {
+    // A refused connection breaks prod and v2 alike; a cause that names one stage reads as if
+    // the other one worked.
+    lab.fault("reject-rst");
+    const d = await diagnose();
+    const cause = d.report.targets[0]?.primaryCause as {
+      stages?: string[];
+      message?: string;
+    } | null;
+    const named = [...(cause?.stages ?? [])].sort();
+    expect([[], [...STAGES].sort()], `primaryCause: ${JSON.stringify(cause)}`).toContainEqual(
+      named,
+    );
+  });
+
+  it("classifies a missing on-prem route to the VPC as TCP_UNREACHABLE", async () => {
+    lab.fault("no-route");
+    const d = await diagnose();
+    log("no-route", d);
+    expectFailingWith(d, "tcp", "TCP_UNREACHABLE", [ADDR.endpointA, ADDR.endpointB]);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TCP_UNREACHABLE", [ADDR.endpointA, ADDR.endpointB]);
+  });
+
+  it("classifies ICMP host-unreachable from the Direct Connect router as TCP_UNREACHABLE", async () => {
+    lab.fault("router-unreachable");
+    const d = await diagnose();
+    log("router-unreachable", d);
+    expectFailingWith(d, "tcp", "TCP_UNREACHABLE", [ADDR.endpointA, ADDR.endpointB]);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TCP_UNREACHABLE", [ADDR.endpointA, ADDR.endpointB]);
+  });
+
+  it("passes through a 1500-byte hop when ICMP fragmentation-needed gets through (PMTUD works)", async () => {
+    // The control for the black hole below: same small hop, only the ICMP differs. The path MTU
+    // the VPC learns here must not survive into the next scenario (reset flushes it).
+    for (const address of [ADDR.endpointA, ADDR.endpointB]) {
+      expect(
+        lab.handshakeBytes(address, simulatorCa),
+        "server flight vs a 1500-byte hop",
+      ).toBeGreaterThan(1500);
+    }
+    lab.fault("small-hop");
+    const d = await diagnose();
+    log("pmtu-discovery-works", d);
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectHealthyThrough(d, ADDR.endpointB);
+    expectVerdict(d, "healthy", 0);
+  });
+
+  it("classifies a path-MTU black hole (TCP connects, the certificate flight never arrives) as TLS_TIMEOUT", async () => {
+    lab.fault("pmtu-blackhole");
+    const d = await diagnose();
+    log("pmtu-blackhole", d);
+    for (const address of [ADDR.endpointA, ADDR.endpointB]) {
+      expect(codesOf(d, { address, layer: "tcp" }), describeDiagnosis(d)).toEqual(["TCP_OK"]);
+    }
+    expectFailingWith(d, "tls", "TLS_TIMEOUT", [ADDR.endpointA, ADDR.endpointB]);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TLS_TIMEOUT", [ADDR.endpointA, ADDR.endpointB]);
+    expectWithinOneTimeout(d);
+    expect(
+      lab.fragNeededDropped(),
+      "the router must have wanted to send fragmentation-needed",
+    ).toBeGreaterThan(0);
+  });
+
+  it("flags public DNS answers as DNS_PUBLIC_ADDRESS and sends them no SYN", async () => {
+    lab.fault("dns-public");
+    lab.zone([ADDR.publicA, ADDR.publicB]);
+    const d = await diagnose();
+    log("dns-public", d);
+    const why = describeDiagnosis(d);
+    expect(codesOf(d, { layer: "dns" }), why).toContain("DNS_PUBLIC_ADDRESS");
+    expect(
+      d.findings.filter((f) => f.layer !== "dns").map((f) => f.code),
+      why,
+    ).toEqual([]);
+    expect(lab.publicPackets(), "packets sent toward the public answers").toBe(0);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "DNS_PUBLIC_ADDRESS");
+  });
+
+  it("classifies a name the resolver does not know as DNS_NXDOMAIN", async () => {
+    lab.zone({ rcode: "NXDOMAIN" });
+    const d = await diagnose();
+    log("nxdomain", d);
+    const why = describeDiagnosis(d);
+    expect(codesOf(d, { layer: "dns" }), why).toContain("DNS_NXDOMAIN");
+    expect(
+      d.findings.filter((f) => f.layer !== "dns"),
+      why,
+    ).toEqual([]);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "DNS_NXDOMAIN");
+  });
+
+  it("classifies a resolver that never answers as DNS_TIMEOUT, within one timeout", async () => {
+    lab.fault("resolver-down");
+    const d = await diagnose();
+    log("resolver-down", d);
+    const why = describeDiagnosis(d);
+    expect(codesOf(d, { layer: "dns" }), why).toContain("DNS_TIMEOUT");
+    expect(
+      d.findings.filter((f) => f.layer !== "dns"),
+      why,
+    ).toEqual([]);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "DNS_TIMEOUT");
+    expectWithinOneTimeout(d);
+  });
+
+  it("classifies a stale DNS answer (a VPC address where nothing listens) as TCP_REFUSED, degraded", async () => {
+    lab.zone([ADDR.endpointA, ADDR.stale]);
+    const d = await diagnose();
+    log("stale-address", d);
+    expectFailingWith(d, "tcp", "TCP_REFUSED", [ADDR.stale]);
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectVerdict(d, "degraded", 1);
+    expectPrimaryCause(d, "TCP_REFUSED", [ADDR.stale]);
+  });
+
+  it("classifies a TLS-intercepting middlebox as TLS_UNTRUSTED_CERT and names its issuer", async () => {
+    await startMiddlebox("intercept");
+    lab.fault("intercept");
+    const d = await diagnose();
+    log("tls-intercept", d);
+    expectFailingWith(d, "tls", "TLS_UNTRUSTED_CERT", [ADDR.endpointA, ADDR.endpointB]);
+    const untrusted = d.findings.filter((f) => f.code === "TLS_UNTRUSTED_CERT");
+    for (const finding of untrusted) {
+      expect(JSON.stringify(finding), "the finding should name the interceptor's issuer").toContain(
+        "Lab Inspection CA",
+      );
+    }
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "TLS_UNTRUSTED_CERT", [ADDR.endpointA, ADDR.endpointB]);
+  });
+
+  it("classifies a trusted proxy answering 403 itself as HTTP_NOT_API_GATEWAY", async () => {
+    const proxy = await startMiddlebox("deny");
+    lab.fault("intercept");
+    // The corporate proxy's CA is trusted on this host, as it would be enterprise-wide.
+    const bundle = path.join(lab.dir, "trusted-bundle.pem");
+    writeFileSync(
+      bundle,
+      readFileSync(simulatorCa, "utf8") + readFileSync(String(proxy.ready.caFile), "utf8"),
+    );
+    const d = await diagnose({ caFile: bundle });
+    log("proxy-403", d);
+    const why = describeDiagnosis(d);
+    for (const address of [ADDR.endpointA, ADDR.endpointB]) {
+      expect(codesOf(d, { address, layer: "tls" }), why).toEqual(["TLS_OK"]);
+      const http = d.findings.filter((f) => f.layer === "http" && f.address === address);
+      expect(http.map((f) => `${f.stage}:${f.code}`).sort(), why).toEqual(
+        STAGES.map((stage) => `${stage}:HTTP_NOT_API_GATEWAY`).sort(),
+      );
+    }
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "HTTP_NOT_API_GATEWAY", [ADDR.endpointA, ADDR.endpointB]);
+  });
+
+  it("warns with DNS_OS_MISMATCH when /etc/hosts overrides the endpoint name", async () => {
+    lab.fault("hosts-override");
+    const d = await diagnose();
+    log("hosts-override", d);
+    const mismatch = d.findings.filter((f) => f.code === "DNS_OS_MISMATCH");
+    expect(
+      mismatch.map((f) => f.status),
+      describeDiagnosis(d),
+    ).toEqual(["warn"]);
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectHealthyThrough(d, ADDR.endpointB);
+    expectVerdict(d, "healthy", 0);
+  });
+
+  it("does not report DNS_OS_MISMATCH for the same override with --no-compare-os", async () => {
+    lab.fault("hosts-override");
+    const d = await diagnose({ extra: ["--no-compare-os"] });
+    log("hosts-override-no-compare", d);
+    expect(codesOf(d, { layer: "dns" }), describeDiagnosis(d)).toEqual(["DNS_OK"]);
+    expectVerdict(d, "healthy", 0);
+  });
+});
