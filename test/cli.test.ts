@@ -1,5 +1,5 @@
 // The built CLI as a user runs it: exit codes, one-line errors, the JSON document, the demo.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
@@ -204,5 +204,17 @@ describe("apigw-diag", () => {
     expect(stdout).toMatch(/HTTP_OK/);
     expect(stdout).toMatch(/cause: HTTP_FORBIDDEN/);
     expect(stdout).toMatch(/not deployed/);
+  });
+
+  it("stops quietly when the reader of its output goes away (| head)", async () => {
+    const child = spawn(process.execPath, [CLI, "demo", "--format=json"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+    expect(code).toBe(0);
   });
 });

@@ -9,9 +9,11 @@ import {
   checkCidr,
   checkHeader,
   checkHostname,
+  checkListenHost,
   checkPath,
   checkPort,
   checkStage,
+  checkTargetName,
   parseEndpoint,
   parseHeaderFlag,
   parseResolver,
@@ -112,7 +114,7 @@ export function resolveSettings(flags: Overrides, env: Overrides, file: FileConf
   if (names.size !== targets.length) throw new UsageError("targets: names must be unique");
   return {
     targets,
-    concurrency: pick("concurrency") ?? file.concurrency ?? DEFAULTS.concurrency,
+    concurrency: checkConcurrency(pick("concurrency") ?? file.concurrency ?? DEFAULTS.concurrency),
     daemon: {
       intervalMs: parseDuration(
         pick("interval") ?? file.daemon?.interval ?? DEFAULTS.interval,
@@ -150,13 +152,13 @@ function buildTarget(
   const resolvers = pick("resolvers") ?? t.resolvers ?? file.resolvers ?? [];
   const timeout = pick("timeout") ?? t.timeout ?? file.timeout ?? DEFAULTS.timeout;
   return {
-    name: t.name ?? `target${index + 1}`,
+    name: checkTargetName(t.name ?? `target${index + 1}`),
     endpoint,
     apiId: checkApiId(t.apiId),
     stages,
     mode,
     path: checkPath(pick("path") ?? t.path ?? DEFAULTS.path),
-    expectStatus: pick("expectStatus") ?? t.expectStatus ?? [],
+    expectStatus: checkStatuses(pick("expectStatus") ?? t.expectStatus ?? []),
     headers: headerSpecs(pick("headers"), t.headers),
     port: checkPort(pick("port") ?? t.port ?? file.port ?? DEFAULTS.port),
     resolvers: resolvers.map(parseResolver),
@@ -190,11 +192,27 @@ function headerSpecs(
   return [...specs.values()];
 }
 
+// Checked here as well as in the flag parser: the environment and the file bypass yargs.
+function checkConcurrency(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 1024)
+    throw new UsageError(`concurrency: ${n} is not a whole number from 1 to 1024`);
+  return n;
+}
+
+function checkStatuses(statuses: number[]): number[] {
+  const bad = statuses.find((s) => !Number.isInteger(s) || s < 100 || s > 599);
+  if (bad !== undefined)
+    throw new UsageError(`expect status: ${bad} is not an HTTP status (100-599)`);
+  return statuses;
+}
+
+/** `host:port`, `[v6]:port` or `:port`; port 0 asks for any free port (the daemon logs which). */
 export function parseListen(listen: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen.trim());
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(listen);
   if (!match) throw new UsageError(`listen: ${JSON.stringify(listen)} is not host:port`);
+  const port = Number(match[3]);
   return {
-    host: match[1] ?? (match[2] || "0.0.0.0"),
-    port: checkPort(Number(match[3]), "listen port"),
+    host: checkListenHost(match[1] ?? (match[2] || "0.0.0.0")),
+    port: port === 0 ? 0 : checkPort(port, "listen port"),
   };
 }

@@ -40,6 +40,12 @@ export function checkPath(path: string): string {
       `path: ${JSON.stringify(path)} must start with / and contain only URL characters (percent-encode the rest)`,
     );
   }
+  // "." and ".." segments (plain or percent-encoded) would climb out of /<stage> once a proxy
+  // or API Gateway normalizes the path: the request would test another stage than reported.
+  const segments = (path.split("?")[0] ?? "").split("/").map((seg) => seg.replace(/%2e/gi, "."));
+  if (segments.some((seg) => seg === "." || seg === "..")) {
+    throw new UsageError(`path: ${JSON.stringify(path)} must not contain "." or ".." segments`);
+  }
   return path;
 }
 
@@ -54,8 +60,12 @@ const RESERVED = new Set([
 
 export function checkHeader(name: string, value: string): { name: string; value: string } {
   const lower = name.trim().toLowerCase();
+  // Not echoed: `Authorization Bearer abc:def` splits at the wrong colon, and the "name" is
+  // then a secret.
   if (!TOKEN.test(lower))
-    throw new UsageError(`header: ${JSON.stringify(name)} is not a valid header name`);
+    throw new UsageError(
+      "header: invalid header name (letters, digits and !#$%&'*+.^_`|~- only, as in 'x-api-key: value')",
+    );
   if (RESERVED.has(lower)) throw new UsageError(`header: ${lower} is set by apigw-diag itself`);
   // Visible ASCII, space and tab only: no CR/LF (header injection), no other control bytes.
   if (!/^[\t\x20-\x7e]*$/.test(value)) {
@@ -81,7 +91,8 @@ export function checkPort(port: number, what = "port"): number {
 
 /** `10.0.0.2`, `10.0.0.2:5353`, `[fd00::2]:53` or `fd00::2`. */
 export function parseResolver(input: string): Resolver {
-  const text = input.trim();
+  // No trimming, as for names: a stray CR/LF is refused, not silently repaired.
+  const text = input;
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
   const v4port = /^([\d.]+)(?::(\d+))?$/.exec(text);
   const [host, port] = bracketed
@@ -118,4 +129,20 @@ export function parseEndpoint(endpoint: string): EndpointParts {
       endpoint,
     );
   return match ? { vpceId: match[1], region: match[2] } : {};
+}
+
+/** A target's name: a label in logs, reports and metrics, so printable and one line. */
+export function checkTargetName(name: string): string {
+  if (!/^[\x21-\x7e](?:[\x20-\x7e]{0,62}[\x21-\x7e])?$/.test(name)) {
+    throw new UsageError(
+      `target name: ${JSON.stringify(name)} must be 1-64 printable ASCII characters, no leading or trailing space`,
+    );
+  }
+  return name;
+}
+
+/** A daemon listen host: an IP address, or a DNS name (localhost); empty means all. */
+export function checkListenHost(host: string): string {
+  if (host === "" || ipaddr.isValid(host)) return host;
+  return checkHostname(host, "listen host");
 }

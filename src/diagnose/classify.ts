@@ -68,7 +68,14 @@ export function classifyDns(observations: DnsObservation[], ranges: AddressRange
       timings,
     );
   }
-  return finding("DNS_OK", `${resolver}: ${name} -> ${addresses.join(", ")}`, evidence, timings);
+  const omitted = observations.reduce((n, o) => n + (o.addressesOmitted ?? 0), 0);
+  const more = omitted ? ` (and ${omitted} more, not tried)` : "";
+  return finding(
+    "DNS_OK",
+    `${resolver}: ${name} -> ${addresses.join(", ")}${more}`,
+    evidence,
+    timings,
+  );
 }
 
 function dnsMessage(code: FindingCode, o: DnsObservation): string {
@@ -262,8 +269,9 @@ export function errorMessage(body: string | undefined): string {
 }
 
 export function httpCode(o: HttpObservation, expectStatus: number[]): FindingCode {
+  // A body that stalls after the headers is the MTU black hole's signature: still a timeout.
+  if (o.timedOut) return "HTTP_TIMEOUT";
   if (o.status === undefined) {
-    if (o.timedOut) return "HTTP_TIMEOUT";
     // Bytes that are not HTTP at all: something other than API Gateway answered.
     const notHttp = o.errorCode?.startsWith("HPE_") || o.errorCode === "HTTPParserError";
     return notHttp ? "HTTP_NOT_API_GATEWAY" : "HTTP_UNEXPECTED_STATUS";
@@ -274,7 +282,8 @@ export function httpCode(o: HttpObservation, expectStatus: number[]): FindingCod
   const expected = expectStatus.length
     ? expectStatus.includes(o.status)
     : o.status >= 200 && o.status < 300;
-  if (expected) return "HTTP_OK";
+  // OK means the whole answer arrived: a body cut off by the peer is not a working path.
+  if (expected) return o.bodyIncomplete ? "HTTP_UNEXPECTED_STATUS" : "HTTP_OK";
   const message = errorMessage(o.body).toLowerCase();
   const errorType = (headers["x-amzn-errortype"] ?? "").split(":")[0]?.trim() ?? "";
   if (errorType === "AccessDeniedException") {
@@ -308,11 +317,12 @@ export function classifyHttp(
     body: o.body?.slice(0, 512),
     bodyBytes: o.bodyBytes,
     bodyTruncated: o.bodyTruncated || undefined,
+    bodyIncomplete: o.bodyIncomplete || undefined,
     errorCode: o.errorCode,
   };
   const what =
     o.status !== undefined
-      ? `${o.status}${errorMessage(o.body) ? ` ${JSON.stringify(errorMessage(o.body).slice(0, 120))}` : ""}`
+      ? `${o.status}${errorMessage(o.body) ? ` ${JSON.stringify(errorMessage(o.body).slice(0, 120))}` : ""}${bodyNote(o)}`
       : o.timedOut
         ? `no response within ${Math.round(o.totalMs)} ms`
         : `${o.errorCode ?? "error"}: ${o.errorMessage ?? ""}`;
@@ -321,4 +331,12 @@ export function classifyHttp(
     address: at.address,
     stage: at.stage,
   });
+}
+
+function bodyNote(o: HttpObservation): string {
+  if (o.bodyTruncated) return ` (body truncated: read the first ${o.bodyBytes ?? 0} bytes only)`;
+  if (!o.bodyIncomplete) return "";
+  return o.timedOut
+    ? ` (body stalled after ${o.bodyBytes ?? 0} bytes: no more within ${Math.round(o.totalMs)} ms)`
+    : ` (body cut off after ${o.bodyBytes ?? 0} bytes: ${o.errorCode ?? "connection closed"})`;
 }

@@ -21,6 +21,8 @@ export interface Plan {
   headers: Record<string, string>;
   /** The same headers as printed anywhere: secret values replaced. */
   shownHeaders: Record<string, string>;
+  /** Secret header values (and their credential part): never printed, even if echoed back. */
+  secrets: string[];
 }
 
 export const REDACTED = "[REDACTED]";
@@ -44,16 +46,25 @@ export function makePlan(target: Target): Plan {
     servername: name,
     resolvers: target.resolvers.length ? target.resolvers : systemResolvers(),
     ranges: privateRanges(target.privateCidrs),
-    secureContext: target.caFile
-      ? tls.createSecureContext({ ca: loadCa(target.caFile) })
-      : undefined,
+    secureContext: target.caFile ? trustWith(loadCa(target.caFile)) : undefined,
     requests: target.stages.map((stage) => ({
       stage,
       path: `/${encodeURIComponent(stage)}${suffix}`,
     })),
     headers,
     shownHeaders,
+    secrets: secretValues(target),
   };
+}
+
+function secretValues(target: Target): string[] {
+  const values = target.headers
+    .filter((h) => h.secret)
+    // `Bearer <token>`: a server may echo the token alone.
+    .flatMap((h) => [h.value, h.value.replace(/^\S+\s+/, "")])
+    .filter((v) => v.length > 0);
+  // Longest first, so a value is replaced whole before any part of it.
+  return [...new Set(values)].sort((a, b) => b.length - a.length);
 }
 
 function requestName(target: Target): string {
@@ -72,8 +83,41 @@ function systemResolvers(): Resolver[] {
   return servers.map(parseResolver);
 }
 
-/** System roots plus the extra CA: a private CA in front of the endpoint, or a test CA. */
-function loadCa(file: string): string[] {
+interface NativeContext {
+  addCACert?: (pem: string) => void;
+}
+
+/**
+ * System roots plus the extra CA: a private CA in front of the endpoint, or a test CA. Adding the
+ * PEM to a context that holds Node's root store copies the roots Node parsed once per process
+ * (the way NODE_EXTRA_CA_CERTS works); `ca: [...tls.rootCertificates, pem]` instead re-parses
+ * some 140 PEM roots on every run, 30 to 130 ms of CPU per diagnosis.
+ */
+function trustWith(pem: string): tls.SecureContext {
+  // One context per CA content, reused by every run of every target (the daemon plans each target
+  // on every interval); a changed file has other content and gets a new context.
+  let context = contexts.get(pem);
+  if (!context) {
+    if (contexts.size >= MAX_CONTEXTS) contexts.clear(); // a file rewritten again and again
+    context = newContext(pem);
+    contexts.set(pem, context);
+  }
+  return context;
+}
+
+const contexts = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 16;
+
+function newContext(pem: string): tls.SecureContext {
+  const context = tls.createSecureContext();
+  const native = context.context as NativeContext;
+  if (typeof native.addCACert !== "function")
+    return tls.createSecureContext({ ca: [...tls.rootCertificates, pem] });
+  native.addCACert(pem);
+  return context;
+}
+
+function loadCa(file: string): string {
   let pem: string;
   try {
     pem = readFileSync(file, "utf8");
@@ -84,5 +128,5 @@ function loadCa(file: string): string[] {
   }
   if (!pem.includes("-----BEGIN CERTIFICATE-----"))
     throw new UsageError(`--ca-file ${file}: no PEM certificate in it`);
-  return [...tls.rootCertificates, pem];
+  return pem;
 }

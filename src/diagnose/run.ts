@@ -3,7 +3,7 @@
 import type { Logger } from "pino";
 import type { ProbeContext } from "../probes/context.js";
 import { probeDns } from "../probes/dns.js";
-import { probeHttp } from "../probes/http.js";
+import { probeHttp, type HttpObservation } from "../probes/http.js";
 import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
@@ -18,7 +18,7 @@ import {
   classifyTls,
 } from "./classify.js";
 import { limiter } from "./limit.js";
-import { makePlan, type Plan } from "./plan.js";
+import { makePlan, REDACTED, type Plan } from "./plan.js";
 import { summarize, worstVerdict } from "./verdict.js";
 
 export interface RunOptions {
@@ -33,6 +33,8 @@ export interface RunOptions {
 }
 
 const MAX_CNAMES = 8;
+/** An interface endpoint has one address per Availability Zone: more is a broken or hostile answer. */
+const MAX_ADDRESSES = 16;
 const DEFAULT_BODY_CAP = 64 * 1024;
 
 export async function diagnose(targets: Target[], opts: RunOptions = {}): Promise<Report> {
@@ -98,7 +100,13 @@ async function resolve(
   const perResolver = plan.resolvers.map((resolver) =>
     Promise.all(
       (["A", "AAAA"] as const).map((type) =>
-        probeDns(ctx, { name, type, resolver, maxCnames: MAX_CNAMES }),
+        probeDns(ctx, {
+          name,
+          type,
+          resolver,
+          maxCnames: MAX_CNAMES,
+          maxAddresses: MAX_ADDRESSES,
+        }),
       ),
     ),
   );
@@ -197,14 +205,17 @@ async function probePath(
       reason: `${tlsFinding.code} on ${address}`,
     };
   }
-  const http = await probeHttp(ctx, {
-    socket: tls.tlsSocket,
-    host: plan.servername,
-    port,
-    path: req.path,
-    headers: plan.headers,
-    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
-  });
+  const http = withoutSecrets(
+    await probeHttp(ctx, {
+      socket: tls.tlsSocket,
+      host: plan.servername,
+      port,
+      path: req.path,
+      headers: plan.headers,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
+    }),
+    plan.secrets,
+  );
   const before: Timings = tlsFinding.timings;
   const httpFinding = classifyHttp(
     http,
@@ -214,6 +225,25 @@ async function probePath(
   );
   httpFinding.evidence.headers = plan.shownHeaders;
   return { connection: [tcpFinding, tlsFinding], http: httpFinding, notTried: [], reason: "" };
+}
+
+/**
+ * The response as reported: a proxy or error page that echoes the request (a WAF, a debug
+ * endpoint) must not put our API key into the report, the logs or the metrics.
+ */
+function withoutSecrets(o: HttpObservation, secrets: string[]): HttpObservation {
+  if (secrets.length === 0) return o;
+  const scrub = (text: string): string =>
+    secrets.reduce((t, secret) => t.split(secret).join(REDACTED), text);
+  return {
+    ...o,
+    body: o.body === undefined ? undefined : scrub(o.body),
+    errorMessage: o.errorMessage === undefined ? undefined : scrub(o.errorMessage),
+    headers:
+      o.headers === undefined
+        ? undefined
+        : Object.fromEntries(Object.entries(o.headers).map(([k, v]) => [k, scrub(v)])),
+  };
 }
 
 function dedupeSkips(skips: TargetReport["skipped"]): TargetReport["skipped"] {

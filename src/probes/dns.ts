@@ -14,6 +14,8 @@ export interface DnsInput {
   resolver: { host: string; port: number };
   /** CNAMEs followed inside one answer, at most. */
   maxCnames: number;
+  /** Addresses kept from one answer, at most: a hostile resolver cannot make us dial thousands. */
+  maxAddresses?: number;
 }
 
 export interface DnsObservation {
@@ -25,6 +27,8 @@ export interface DnsObservation {
   truncated: boolean;
   rcode?: string;
   addresses: string[];
+  /** Addresses beyond `maxAddresses` in the answer, dropped. */
+  addressesOmitted?: number;
   cnames: string[];
   /** Answers that do not belong to the name asked (ignored). */
   foreignAnswers: number;
@@ -57,31 +61,37 @@ export async function probeDns(ctx: ProbeContext, input: DnsInput): Promise<DnsO
 
 function exchange(ctx: ProbeContext, input: DnsInput, id: number, query: Buffer): Promise<Outcome> {
   let lastBad: Outcome | undefined;
+  let tcpProgress: string | undefined;
   return bounded<Outcome>(
     ctx,
     () =>
-      lastBad ?? { truncated: false, error: "timeout", errorDetail: "no answer over UDP or TCP" },
+      lastBad ?? {
+        truncated: false,
+        error: "timeout",
+        errorDetail: tcpProgress
+          ? `no complete answer over UDP or TCP (${tcpProgress})`
+          : "no answer over UDP or TCP",
+      },
     (settle) => {
       const check = (buf: Buffer, transport: "udp" | "tcp"): Outcome =>
-        validate(buf, transport, id, input);
+        validateReply(buf, transport, id, input);
       let tcpStarted = false;
       let truncated = false;
       let tcpSocket: net.Socket | undefined;
       const startTcp = () => {
         if (tcpStarted) return;
         tcpStarted = true;
-        tcpSocket = queryTcp(
-          input,
-          query,
-          (buf) => {
-            const o = check(buf, "tcp");
-            if (o.error) lastBad = { ...o, truncated };
-            else settle({ ...o, truncated });
+        tcpSocket = queryTcp(input, query, {
+          // The one reply over TCP is final, good or bad: nobody off-path can slip one in.
+          reply: (buf) => settle({ ...check(buf, "tcp"), truncated }),
+          failed: (error, errorDetail) => {
+            const o: Outcome = { transport: "tcp", truncated, error, errorDetail };
+            // A reply cut short is final; a refused connection still leaves UDP a chance.
+            if (error === "malformed") settle(o);
+            else lastBad ??= o;
           },
-          (err) => {
-            if (!lastBad) lastBad = { truncated, error: "network", errorDetail: `tcp: ${err}` };
-          },
-        );
+          progress: (detail) => (tcpProgress = detail),
+        });
       };
       const udp = dgram.createSocket(net.isIPv6(input.resolver.host) ? "udp6" : "udp4");
       udp.on("error", (err: NodeJS.ErrnoException) => {
@@ -93,7 +103,7 @@ function exchange(ctx: ProbeContext, input: DnsInput, id: number, query: Buffer)
         if (rinfo.port !== input.resolver.port) return;
         const o = check(buf, "udp");
         if (o.error) {
-          lastBad = o;
+          lastBad = { ...o, truncated };
           return;
         }
         if (o.packet?.flag_tc) {
@@ -118,69 +128,117 @@ function exchange(ctx: ProbeContext, input: DnsInput, id: number, query: Buffer)
   );
 }
 
-function queryTcp(
-  input: DnsInput,
-  query: Buffer,
-  onReply: (buf: Buffer) => void,
-  onError: (err: string) => void,
-): net.Socket {
+interface TcpEvents {
+  reply: (buf: Buffer) => void;
+  failed: (error: "network" | "malformed", detail: string) => void;
+  progress: (detail: string) => void;
+}
+
+function queryTcp(input: DnsInput, query: Buffer, on: TcpEvents): net.Socket {
   const socket = net.connect({ host: input.resolver.host, port: input.resolver.port });
   const prefix = Buffer.alloc(2);
   prefix.writeUInt16BE(query.length);
   socket.once("connect", () => socket.write(Buffer.concat([prefix, query])));
   let pending = Buffer.alloc(0);
+  let replied = false;
   socket.on("data", (chunk: Buffer) => {
+    if (replied) return;
     pending = Buffer.concat([pending, chunk]);
-    // One reply of at most 65535 bytes is all we read; a peer that sends more is cut off.
-    while (pending.length >= 2) {
-      const len = pending.readUInt16BE(0);
-      if (pending.length < 2 + len) return;
-      onReply(pending.subarray(2, 2 + len));
-      pending = pending.subarray(2 + len);
+    if (pending.length < 2) return;
+    const len = pending.readUInt16BE(0);
+    if (pending.length < 2 + len) {
+      on.progress(`tcp: ${pending.length - 2} of ${len} bytes`);
+      return;
     }
+    // One reply (at most 65535 bytes) is all we read: a peer that sends more is cut off.
+    replied = true;
+    socket.destroy();
+    on.reply(pending.subarray(2, 2 + len));
   });
-  socket.on("error", (err: NodeJS.ErrnoException) => onError(err.code ?? err.message));
+  socket.on("end", () => {
+    if (replied) return;
+    if (pending.length === 0) on.failed("network", "tcp: closed without a reply");
+    else on.failed("malformed", `tcp: closed after ${pending.length} bytes of an incomplete reply`);
+  });
+  socket.on("error", (err: NodeJS.ErrnoException) =>
+    on.failed("network", `tcp: ${err.code ?? err.message}`),
+  );
   return socket;
 }
 
-function validate(buf: Buffer, transport: "udp" | "tcp", id: number, input: DnsInput): Outcome {
+export interface ReplyExpectation {
+  /** The query's id. */
+  id: number;
+  name: string;
+  type: RecordType;
+}
+
+/** Decodes one reply and checks it answers our query; never throws, whatever the bytes. */
+export function validateReply(
+  buf: Buffer,
+  transport: "udp" | "tcp",
+  id: number,
+  input: Pick<DnsInput, "name" | "type">,
+): Outcome {
+  const bad = (error: "malformed" | "mismatch", errorDetail: string): Outcome => ({
+    transport,
+    truncated: false,
+    error,
+    errorDetail,
+  });
+  const overcounted = impossibleCounts(buf);
+  if (overcounted) return bad("malformed", overcounted);
   let packet: DecodedPacket;
   try {
     packet = dnsPacket.decode(buf);
   } catch (err) {
-    return {
-      transport,
-      truncated: false,
-      error: "malformed",
-      errorDetail: `undecodable reply: ${(err as Error).message}`,
-    };
+    return bad("malformed", `undecodable reply: ${err instanceof Error ? err.message : "?"}`);
   }
-  if (packet.id !== id)
-    return {
-      transport,
-      truncated: false,
-      error: "mismatch",
-      errorDetail: `reply id ${packet.id}, asked ${id}`,
-    };
-  if (packet.type !== "response")
-    return {
-      transport,
-      truncated: false,
-      error: "malformed",
-      errorDetail: "reply is not a response",
-    };
+  // dns-packet reads record data past the end of a short buffer without complaint.
+  if (dnsPacket.decode.bytes > buf.length)
+    return bad(
+      "malformed",
+      `reply cut short: ${buf.length} bytes, its records need ${dnsPacket.decode.bytes}`,
+    );
+  if (packet.id !== id) return bad("mismatch", `reply id ${packet.id}, asked ${id}`);
+  if (packet.type !== "response") return bad("malformed", "reply is not a response");
   const q = packet.questions?.[0];
   const sameQuestion =
     q && q.name.toLowerCase() === input.name.toLowerCase() && q.type === input.type;
   if (!sameQuestion) {
-    return {
-      transport,
-      truncated: false,
-      error: "mismatch",
-      errorDetail: `reply is for ${q ? `${q.name} ${q.type}` : "no question"}`,
-    };
+    // The name is the peer's bytes: quoted, so it cannot break a line or a terminal.
+    return bad(
+      "mismatch",
+      `reply is for ${q ? `${JSON.stringify(q.name)} ${q.type}` : "no question"}`,
+    );
   }
   return { packet, transport, truncated: false };
+}
+
+/**
+ * Header counts that the message cannot hold (a question takes 5 bytes at least, a record 11).
+ * Checked before decoding: dns-packet allocates arrays of the announced sizes up front, which
+ * made a 300-byte reply of noise cost milliseconds and megabytes.
+ */
+function impossibleCounts(buf: Buffer): string | undefined {
+  if (buf.length < 12) return undefined; // the decoder says why
+  const questions = buf.readUInt16BE(4);
+  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  if (12 + questions * 5 + records * 11 <= buf.length) return undefined;
+  return `header announces ${questions} question(s) and ${records} record(s), more than ${buf.length} bytes can hold`;
+}
+
+/**
+ * The pure half of the probe: what one reply's bytes say about the query, as the observation
+ * the probe would return. Exported so the decoding path can be tested (and fuzzed) on its own.
+ */
+export function observeReply(
+  buf: Buffer,
+  transport: "udp" | "tcp",
+  expect: ReplyExpectation & Pick<DnsInput, "resolver" | "maxCnames" | "maxAddresses">,
+): DnsObservation {
+  const input: DnsInput = { ...expect };
+  return summarizeOutcome(input, validateReply(buf, transport, expect.id, input), 0);
 }
 
 function summarizeOutcome(input: DnsInput, o: Outcome, durationMs: number): DnsObservation {
@@ -201,30 +259,61 @@ function summarizeOutcome(input: DnsInput, o: Outcome, durationMs: number): DnsO
       error: o.error,
       errorDetail: o.errorDetail,
     };
-  const { addresses, cnames, foreign } = followChain(input, o.packet.answers ?? []);
-  return {
+  const rcode = (o.packet as DecodedPacket & { rcode?: string }).rcode ?? "NOERROR";
+  const chain = followChain(input, o.packet.answers ?? []);
+  const max = input.maxAddresses ?? Infinity;
+  const observation: DnsObservation = {
     ...base,
-    rcode: (o.packet as DecodedPacket & { rcode?: string }).rcode ?? "NOERROR",
-    addresses,
-    cnames,
-    foreignAnswers: foreign,
+    rcode,
+    addresses: chain.addresses.slice(0, max),
+    cnames: chain.cnames,
+    foreignAnswers: chain.foreign,
   };
+  if (chain.addresses.length > max) observation.addressesOmitted = chain.addresses.length - max;
+  // An answer with records but none usable for the name asked is a broken reply, not NODATA.
+  if (rcode === "NOERROR" && chain.addresses.length === 0) {
+    if (chain.problem)
+      Object.assign(observation, { error: "malformed", errorDetail: chain.problem });
+    else if (chain.foreign > 0)
+      Object.assign(observation, {
+        error: "mismatch",
+        errorDetail: `${chain.foreign} answer(s) for other names, none for the name asked`,
+      });
+  }
+  return observation;
+}
+
+interface Chain {
+  addresses: string[];
+  cnames: string[];
+  foreign: number;
+  /** A CNAME loop, or a chain longer than the bound. */
+  problem?: string;
 }
 
 /** Addresses of the name asked, through at most `maxCnames` CNAMEs; other records are counted, not used. */
-function followChain(
-  input: DnsInput,
-  answers: Answer[],
-): { addresses: string[]; cnames: string[]; foreign: number } {
+function followChain(input: DnsInput, answers: Answer[]): Chain {
   const owners = new Set([input.name.toLowerCase()]);
   const cnames: string[] = [];
   let current = input.name.toLowerCase();
-  for (let hop = 0; hop < input.maxCnames; hop++) {
-    const next = answers.find((a) => a.type === "CNAME" && a.name.toLowerCase() === current);
+  let problem: string | undefined;
+  const cnameOf = (owner: string): string | undefined => {
+    const next = answers.find((a) => a.type === "CNAME" && a.name.toLowerCase() === owner);
     const target = next && "data" in next ? next.data : undefined;
-    if (typeof target !== "string") break;
-    current = target.toLowerCase();
-    if (owners.has(current)) break; // a loop
+    return typeof target === "string" ? target.toLowerCase() : undefined;
+  };
+  for (let hop = 0; ; hop++) {
+    const target = cnameOf(current);
+    if (target === undefined) break;
+    if (owners.has(target)) {
+      problem = `CNAME loop back to ${JSON.stringify(target)}`;
+      break;
+    }
+    if (hop >= input.maxCnames) {
+      problem = `CNAME chain longer than ${input.maxCnames}`;
+      break;
+    }
+    current = target;
     owners.add(current);
     cnames.push(current);
   }
@@ -237,5 +326,5 @@ function followChain(
       addresses.push(data);
     else if (!mine) foreign++;
   }
-  return { addresses: [...new Set(addresses)], cnames, foreign };
+  return { addresses: [...new Set(addresses)], cnames, foreign, problem };
 }

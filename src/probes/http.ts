@@ -1,5 +1,5 @@
 import type { Duplex } from "node:stream";
-import { Client } from "undici";
+import type { Client } from "undici";
 import { bounded, elapsed, type ProbeContext } from "./context.js";
 
 export interface HttpInput {
@@ -20,17 +20,29 @@ export interface HttpObservation {
   headers?: Record<string, string>;
   body?: string;
   bodyBytes?: number;
+  /** The body was cut at `maxBodyBytes`: nothing more was read. */
   bodyTruncated?: boolean;
+  /** Headers arrived, then the body stalled or the connection broke before its end. */
+  bodyIncomplete?: boolean;
   errorCode?: string;
   errorMessage?: string;
   ttfbMs?: number;
   totalMs: number;
 }
 
+// undici is the largest module a diagnosis loads (160 ms in a --cpu-prof of a cold `diagnose`):
+// load it when the first connection is verified, so a run that never gets that far (the black
+// hole, a DNS failure) reaches its verdict without it.
+let undici: Promise<{ Client: typeof Client }> | undefined;
+// A bundled CommonJS module's exports arrive as `default`; Node's own loader also names them.
+const loadUndici = () =>
+  (undici ??= import("undici").then((m) => ({ Client: m.Client ?? m.default.Client })));
+
 export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<HttpObservation> {
   const started = performance.now();
   const controller = new AbortController();
   // The connection is handed over as it is: undici speaks HTTP/1.1 on the socket we verified.
+  const { Client } = await loadUndici();
   const client = new Client(`https://${input.host}:${input.port}`, {
     // Called back on a later tick: undici does not expect the connection to exist already.
     connect: (_opts, callback) => void setImmediate(() => callback(null, input.socket as never)),
@@ -39,12 +51,13 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
     bodyTimeout: ctx.timeoutMs,
     maxResponseSize: -1,
   });
+  const progress: Progress = { chunks: [], bytes: 0 };
   try {
     return await bounded<HttpObservation>(
       ctx,
-      () => ({ requestSent: true, timedOut: true, totalMs: elapsed(started) }),
+      () => ({ requestSent: true, timedOut: true, totalMs: elapsed(started), ...soFar(progress) }),
       (settle) => {
-        request(client, input, controller.signal, started).then(
+        request(client, input, controller.signal, started, progress).then(
           settle,
           (err: Error & { code?: string }) =>
             settle({
@@ -54,6 +67,7 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
               errorCode: err.code ?? err.name,
               errorMessage: err.message.split("\n")[0],
               totalMs: elapsed(started),
+              ...soFar(progress),
             }),
         );
         return () => controller.abort();
@@ -65,11 +79,33 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
   }
 }
 
+/** What has arrived so far, kept so a stalled or broken body still reports the status. */
+interface Progress {
+  status?: number;
+  headers?: Record<string, string>;
+  ttfbMs?: number;
+  chunks: Buffer[];
+  bytes: number;
+}
+
+function soFar(p: Progress): Partial<HttpObservation> {
+  if (p.status === undefined) return {};
+  return {
+    status: p.status,
+    headers: p.headers,
+    ttfbMs: p.ttfbMs,
+    body: Buffer.concat(p.chunks).toString("utf8"),
+    bodyBytes: p.bytes,
+    bodyIncomplete: true,
+  };
+}
+
 async function request(
   client: Client,
   input: HttpInput,
   signal: AbortSignal,
   started: number,
+  p: Progress,
 ): Promise<HttpObservation> {
   const res = await client.request({
     method: "GET",
@@ -77,30 +113,30 @@ async function request(
     headers: input.headers,
     signal,
   });
-  const ttfbMs = elapsed(started);
-  const chunks: Buffer[] = [];
-  let bytes = 0;
+  p.status = res.statusCode;
+  p.headers = flattenHeaders(res.headers);
+  p.ttfbMs = elapsed(started);
   let truncated = false;
   for await (const chunk of res.body as AsyncIterable<Buffer>) {
-    const room = input.maxBodyBytes - bytes;
+    const room = input.maxBodyBytes - p.bytes;
     if (chunk.length > room) {
-      chunks.push(chunk.subarray(0, room));
-      bytes += room;
+      p.chunks.push(chunk.subarray(0, room));
+      p.bytes += room;
       truncated = true;
       break; // leaving the loop destroys the body stream: nothing more is read
     }
-    chunks.push(chunk);
-    bytes += chunk.length;
+    p.chunks.push(chunk);
+    p.bytes += chunk.length;
   }
   return {
     requestSent: true,
     timedOut: false,
-    status: res.statusCode,
-    headers: flattenHeaders(res.headers),
-    body: Buffer.concat(chunks).toString("utf8"),
-    bodyBytes: bytes,
+    status: p.status,
+    headers: p.headers,
+    body: Buffer.concat(p.chunks).toString("utf8"),
+    bodyBytes: p.bytes,
     bodyTruncated: truncated,
-    ttfbMs,
+    ttfbMs: p.ttfbMs,
     totalMs: elapsed(started),
   };
 }

@@ -24,6 +24,17 @@ export function renderText(report: Report, opts: TextOptions): string {
   return `${out.join("\n")}\n`;
 }
 
+/**
+ * What peers sent (certificate names, error text) reaches these lines: control characters are
+ * shown escaped, so a hostile answer cannot move the cursor, clear the screen or fake a line.
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) =>
+    c === "\t" ? " " : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 function verdictWord(v: Verdict, paint: (c: Color, s: string) => string): string {
   const color: Color = v === "healthy" ? "green" : v === "degraded" ? "yellow" : "red";
   return paint("bold", paint(color, v.toUpperCase()));
@@ -31,7 +42,7 @@ function verdictWord(v: Verdict, paint: (c: Color, s: string) => string): string
 
 function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
   const lines = [
-    `${verdictWord(t.verdict, paint)}  ${t.name}: ${t.endpoint} · api ${t.apiId} · mode ${t.mode} · stages ${t.stages.join(", ")}`,
+    `${verdictWord(t.verdict, paint)}  ${printable(t.name)}: ${t.endpoint} · api ${t.apiId} · mode ${t.mode} · stages ${t.stages.join(", ")}`,
   ];
   if (t.insecure)
     lines.push(
@@ -41,16 +52,20 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
       ),
     );
   if (t.primaryCause) {
-    lines.push(`  cause: ${paint("bold", t.primaryCause.code)}  ${t.primaryCause.message}`);
-    lines.push(`  fix:   ${t.primaryCause.hint}`);
+    lines.push(
+      `  cause: ${paint("bold", t.primaryCause.code)}  ${printable(t.primaryCause.message)}`,
+    );
+    lines.push(`  fix:   ${printable(t.primaryCause.hint)}`);
   }
   const dnsLines = t.findings.filter((f) => f.layer === "dns");
   for (const f of dnsLines)
-    lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(18)} ${f.message}`);
+    lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(18)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
   for (const s of t.skipped) {
     const where = [s.address, s.stage].filter(Boolean).join(" ") || "all addresses";
-    lines.push(paint("dim", `  not tried on ${where}: ${s.layers.join(", ")} (${s.reason})`));
+    lines.push(
+      paint("dim", `  not tried on ${where}: ${s.layers.join(", ")} (${printable(s.reason)})`),
+    );
   }
   return lines;
 }

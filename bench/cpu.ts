@@ -1,0 +1,213 @@
+// 4. CPU per probe and RSS at 100 targets: apigw-diag against Prometheus blackbox_exporter
+// probing the same simulated endpoint. A check is one address x one stage (TCP, TLS, one GET);
+// one apigw-diag target is DNS (A and AAAA) plus 2 x 2 checks, one blackbox probe is one check
+// (its target URL holds the address, so it does no DNS).
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import {
+  ROOT,
+  cpuMs,
+  fmt,
+  median,
+  ratio,
+  rssMiB,
+  startSimulator,
+  timed,
+  type Figure,
+  type SimInfo,
+} from "./lib.js";
+import { STAGES, healthyStages } from "./stages.js";
+
+const TARGETS = 100;
+/** 4 targets x 2 addresses x 2 stages: what the daemon has in flight by default. */
+const CHECKS_AT_ONCE = 16;
+
+function configFor(sim: SimInfo): object {
+  return {
+    timeout: "5s",
+    resolvers: [`${sim.dns.host}:${sim.dns.port}`],
+    caFile: sim.caFile,
+    privateCidrs: ["127.0.0.0/8"],
+    port: sim.port,
+    compareOs: false,
+    targets: Array.from({ length: TARGETS }, (_, i) => ({
+      name: `t${i}`,
+      endpoint: sim.endpoint,
+      apiId: sim.apiId,
+      stages: STAGES,
+    })),
+  };
+}
+
+function blackboxConfig(sim: SimInfo): string {
+  return [
+    "modules:",
+    "  apigw:",
+    "    prober: http",
+    "    timeout: 5s",
+    "    http:",
+    "      method: GET",
+    "      valid_status_codes: [200]",
+    "      preferred_ip_protocol: ip4",
+    "      headers:",
+    `        Host: "${sim.endpoint}:${sim.port}"`,
+    `        x-apigw-api-id: "${sim.apiId}"`,
+    "      tls_config:",
+    `        ca_file: "${sim.caFile}"`,
+    `        server_name: "${sim.endpoint}"`,
+    "",
+  ].join("\n");
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function get(url: string): Promise<string> {
+  const res = await fetch(url);
+  return res.text();
+}
+
+/** Every URL once, `concurrency` at a time. */
+async function drive(urls: string[], concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < urls.length) {
+      const url = urls[next++] as string;
+      const body = await get(url);
+      if (!/^probe_success 1$/m.test(body)) throw new Error(`blackbox: ${url} did not succeed`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function blackbox(sim: SimInfo, dir: string, rounds: number) {
+  const file = path.join(dir, "blackbox.yml");
+  await writeFile(file, blackboxConfig(sim));
+  const port = await freePort();
+  const child = spawn(
+    "prometheus-blackbox-exporter",
+    [`--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+    { stdio: "ignore" },
+  );
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 50; i++) {
+      if (
+        await get(`${base}/-/healthy`).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const urls = Array.from({ length: TARGETS }).flatMap(() =>
+      sim.addresses.flatMap((a) =>
+        STAGES.map(
+          (s) =>
+            `${base}/probe?module=apigw&target=${encodeURIComponent(`https://${a}:${sim.port}/${s}/`)}`,
+        ),
+      ),
+    );
+    await drive(urls, CHECKS_AT_ONCE); // warm-up
+    const pid = child.pid as number;
+    const before = cpuMs(pid);
+    for (let i = 0; i < rounds; i++) await drive(urls, CHECKS_AT_ONCE);
+    const cpu = cpuMs(pid) - before;
+    return { probes: urls.length * rounds, cpuMs: cpu, rssMiB: rssMiB(pid) };
+  } finally {
+    child.kill("SIGTERM");
+  }
+}
+
+export async function cpu(rounds: number, haveBlackbox: boolean): Promise<Figure[]> {
+  const sim = await startSimulator([
+    "--address",
+    "127.0.0.1",
+    "--address",
+    "127.0.0.2",
+    ...healthyStages(),
+  ]);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "apigw-bench-"));
+  try {
+    const config = path.join(dir, "config.json");
+    await writeFile(config, JSON.stringify(configFor(sim.info)));
+    const worker = path.join(ROOT, "bench/.out/diagnose-cpu.js");
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await timed(process.execPath, [worker, config, String(rounds)], "inherit");
+      if (r.code !== 0) throw new Error(`diagnose-cpu exited ${r.code}`);
+      runs.push(
+        JSON.parse(r.stdout) as { cpuMs: number; rssMiB: number; targets: number; rounds: number },
+      );
+    }
+    const checksPerTarget = sim.info.addresses.length * STAGES.length;
+    const perTarget = median(runs.map((r) => r.cpuMs / (r.targets * r.rounds)));
+    const perCheck = perTarget / checksPerTarget;
+    const rss = median(runs.map((r) => r.rssMiB));
+    const figures: Figure[] = [
+      {
+        section: "cpu",
+        label: "diagnose() CPU per target (dns + 4 checks)",
+        value: fmt(perTarget),
+        goal: "",
+        met: undefined,
+        note: "in-process, 100 targets",
+      },
+      {
+        section: "cpu",
+        label: "diagnose() CPU per check",
+        value: fmt(perCheck),
+        goal: "",
+        met: undefined,
+      },
+      {
+        section: "cpu",
+        label: "diagnose() RSS at 100 targets",
+        value: `${rss.toFixed(0)} MiB`,
+        goal: "",
+        met: undefined,
+      },
+    ];
+    if (!haveBlackbox) return figures;
+    const bb = [];
+    for (let i = 0; i < 3; i++) bb.push(await blackbox(sim.info, dir, rounds));
+    const bbPerProbe = median(bb.map((r) => r.cpuMs / r.probes));
+    figures.push(
+      {
+        section: "cpu",
+        label: "blackbox_exporter CPU per probe (1 check)",
+        value: fmt(bbPerProbe),
+        goal: "",
+        met: undefined,
+      },
+      {
+        section: "cpu",
+        label: "blackbox_exporter RSS",
+        value: `${median(bb.map((r) => r.rssMiB)).toFixed(0)} MiB`,
+        goal: "",
+        met: undefined,
+      },
+      {
+        section: "cpu",
+        label: "ratio CPU per check / blackbox",
+        value: ratio(perCheck, bbPerProbe),
+        goal: "<= 1.00x",
+        met: perCheck <= bbPerProbe,
+      },
+    );
+    return figures;
+  } finally {
+    await sim.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

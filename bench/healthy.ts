@@ -1,0 +1,101 @@
+// 1. A healthy endpoint: `diagnose` against the dig + curl runbook doing the same checks.
+import {
+  CLI,
+  RUNBOOK,
+  fmt,
+  interleaved,
+  median,
+  ratio,
+  startSimulator,
+  type Figure,
+  type SimInfo,
+} from "./lib.js";
+import { STAGES, healthyStages } from "./stages.js";
+
+export function diagnoseArgs(sim: SimInfo, timeout: string): string[] {
+  return [
+    CLI,
+    "diagnose",
+    "--endpoint",
+    sim.endpoint,
+    "--api-id",
+    sim.apiId,
+    ...STAGES.flatMap((s) => ["--stage", s]),
+    "--resolver",
+    `${sim.dns.host}:${sim.dns.port}`,
+    "--port",
+    String(sim.port),
+    "--ca-file",
+    sim.caFile,
+    "--private-cidr",
+    "127.0.0.0/8",
+    "--no-compare-os",
+    "--format",
+    "json",
+    "--log-level",
+    "silent",
+    "--timeout",
+    timeout,
+  ];
+}
+
+export function runbookArgs(sim: SimInfo, timeoutSeconds: number): string[] {
+  const { endpoint, dns, port, apiId, caFile } = sim;
+  return [RUNBOOK, endpoint, dns.host, String(dns.port), String(port), apiId, caFile]
+    .concat(String(timeoutSeconds))
+    .concat(STAGES);
+}
+
+export async function healthy(reps: number): Promise<Figure[]> {
+  const sim = await startSimulator([
+    "--address",
+    "127.0.0.1",
+    "--address",
+    "127.0.0.2",
+    ...healthyStages(),
+  ]);
+  try {
+    const [tool, runbook] = await interleaved(
+      [
+        {
+          cmd: process.execPath,
+          args: diagnoseArgs(sim.info, "2s"),
+          check: (t) => (t.code === 0 ? undefined : `exit ${t.code}, expected 0 (healthy)`),
+        },
+        {
+          cmd: "bash",
+          args: runbookArgs(sim.info, 2),
+          check: (t) => (t.stdout.trim() === "4/4" ? undefined : `runbook saw ${t.stdout.trim()}`),
+        },
+      ],
+      reps,
+    );
+    const a = median(tool ?? []);
+    const b = median(runbook ?? []);
+    return [
+      {
+        section: "healthy",
+        label: "diagnose (2 addr x 2 stages)",
+        value: fmt(a),
+        goal: "",
+        met: undefined,
+      },
+      {
+        section: "healthy",
+        label: "runbook dig + 4 curl",
+        value: fmt(b),
+        goal: "",
+        met: undefined,
+      },
+      {
+        section: "healthy",
+        label: "ratio diagnose / runbook",
+        value: ratio(a, b),
+        goal: "<= 1.00x",
+        met: a <= b,
+      },
+    ];
+  } finally {
+    await sim.stop();
+  }
+}

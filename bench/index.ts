@@ -1,0 +1,69 @@
+// `npm run bench`: apigw-diag side by side with the tools it replaces or stands beside, against
+// the same simulated endpoint (2 addresses x 2 stages). Prints figures, ratios and goals.
+//   npm run bench -- [--reps N] [--timeout SECONDS] [--only healthy,blackhole,coldstart,cpu]
+import { parseArgs } from "node:util";
+import { blackHole } from "./blackhole.js";
+import { coldStart } from "./coldstart.js";
+import { cpu } from "./cpu.js";
+import { healthy } from "./healthy.js";
+import { APT_HINT, missing, type Figure } from "./lib.js";
+
+const { values } = parseArgs({
+  options: {
+    reps: { type: "string", default: "15" },
+    timeout: { type: "string", default: "1" },
+    only: { type: "string", default: "healthy,blackhole,coldstart,cpu" },
+  },
+});
+const reps = Number(values.reps);
+const timeout = Number(values.timeout);
+const only = new Set(values.only.split(","));
+
+const need: Record<string, string[]> = {
+  healthy: ["dig", "curl"],
+  blackhole: ["dig", "curl", "ip", "iptables"],
+  coldstart: [],
+  cpu: [],
+};
+const absent = missing([...new Set([...only].flatMap((s) => need[s] ?? []))]);
+const blackboxAbsent = missing(["prometheus-blackbox-exporter"]).length > 0;
+if (absent.length) {
+  process.stderr.write(`bench: missing ${absent.join(", ")} (Debian: ${APT_HINT})\n`);
+  process.exit(3);
+}
+if (only.has("cpu") && blackboxAbsent)
+  process.stderr.write(
+    `bench: prometheus-blackbox-exporter missing: section 4 runs without its yardstick (${APT_HINT})\n`,
+  );
+
+const figures: Figure[] = [];
+const run = async (name: string, what: string, section: () => Promise<Figure[]>) => {
+  if (!only.has(name)) return;
+  process.stderr.write(`bench: ${what}...\n`);
+  const got = await section();
+  print(got);
+  figures.push(...got);
+};
+
+function print(rows: Figure[]): void {
+  for (const f of rows) {
+    const verdict = f.met === undefined ? "" : f.met ? "  met" : "  NOT MET";
+    const goal = f.goal ? `  goal ${f.goal}${verdict}` : "";
+    const note = f.note ? `  (${f.note})` : "";
+    process.stdout.write(
+      `${f.section.padEnd(11)} ${f.label.padEnd(44)} ${f.value.padStart(10)}${goal}${note}\n`,
+    );
+  }
+}
+
+process.stdout.write(`apigw-diag bench: node ${process.version}, ${reps} repetitions, medians\n`);
+await run("healthy", "1. healthy endpoint, diagnose vs dig + curl", () => healthy(reps));
+await run("blackhole", "2. every address drops TCP/443", () =>
+  blackHole(Math.max(3, Math.ceil(reps / 5)), timeout),
+);
+await run("coldstart", "3. cold start", () => coldStart(reps * 2));
+await run("cpu", "4. CPU and RSS at 100 targets", () => cpu(3, !blackboxAbsent));
+const unmet = figures.filter((f) => f.met === false).length;
+process.stdout.write(
+  `${figures.filter((f) => f.met !== undefined).length - unmet} goals met, ${unmet} not met\n`,
+);

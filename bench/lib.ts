@@ -1,0 +1,141 @@
+// Helpers shared by the benchmark sections: timed child processes, the standalone simulator,
+// medians, and a check for the outside tools the yardsticks need.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const CLI = path.join(ROOT, "dist/cli.js");
+export const SIMULATOR = path.join(ROOT, "dist/simulator/main.js");
+export const RUNBOOK = path.join(ROOT, "bench/runbook.sh");
+
+export interface SimInfo {
+  endpoint: string;
+  apiId: string;
+  addresses: string[];
+  port: number;
+  dns: { host: string; port: number };
+  caFile: string;
+}
+
+export interface Running {
+  info: SimInfo;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `dist/simulator/main.js` (optionally behind a prefix such as `ip netns exec NAME`). */
+export function startSimulator(args: string[], prefix: string[] = []): Promise<Running> {
+  const argv = [...prefix, process.execPath, SIMULATOR, ...args];
+  const [cmd, ...rest] = argv as [string, ...string[]];
+  const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGTERM");
+    });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (c: Buffer) => {
+      out += c.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) resolve({ info: JSON.parse(line) as SimInfo, child, stop });
+    });
+    child.once("exit", (code) => reject(new Error(`simulator exited ${code}: ${stderr.trim()}`)));
+  });
+}
+
+export interface Timed {
+  ms: number;
+  code: number | null;
+  stdout: string;
+}
+
+/** Wall time of one child process, from spawn to exit, stdout kept. */
+export function timed(
+  cmd: string,
+  args: string[],
+  stderr: "ignore" | "inherit" = "ignore",
+): Promise<Timed> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", stderr] });
+    let stdout = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ ms: performance.now() - started, code, stdout }));
+  });
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
+/**
+ * Runs the commands in turn, `reps` rounds after `warmup` unmeasured ones, so that a noisy
+ * neighbour slows both sides alike; returns every sample per command.
+ */
+export async function interleaved(
+  commands: { cmd: string; args: string[]; check?: (t: Timed) => string | undefined }[],
+  reps: number,
+  warmup = 2,
+): Promise<number[][]> {
+  const samples = commands.map(() => [] as number[]);
+  for (let round = 0; round < warmup + reps; round++) {
+    for (const [i, c] of commands.entries()) {
+      const t = await timed(c.cmd, c.args);
+      const problem = c.check?.(t);
+      if (problem) throw new Error(`${c.cmd} ${c.args.join(" ")}: ${problem}`);
+      if (round >= warmup) samples[i]?.push(t.ms);
+    }
+  }
+  return samples;
+}
+
+/** Which of the named programs are not on PATH. */
+export function missing(tools: string[]): string[] {
+  return tools.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`]).status !== 0);
+}
+
+export const APT_HINT =
+  "apt-get install hyperfine bind9-dnsutils curl prometheus-blackbox-exporter";
+
+/** utime + stime of a process, in milliseconds, from /proc/PID/stat. */
+export function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which may itself hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / clockTicks();
+}
+
+/** Resident set size of a process in MiB, from /proc/PID/status. */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+let ticks: number | undefined;
+function clockTicks(): number {
+  ticks ??= Number(spawnSync("getconf", ["CLK_TCK"]).stdout.toString().trim()) || 100;
+  return ticks;
+}
+
+export const fmt = (ms: number): string => `${ms.toFixed(ms < 10 ? 2 : 0)} ms`;
+export const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+
+export interface Figure {
+  section: string;
+  label: string;
+  value: string;
+  goal: string;
+  met: boolean | undefined;
+  note?: string;
+}

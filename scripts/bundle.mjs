@@ -1,0 +1,31 @@
+// Bundles the CLI into dist/cli.js (plus one chunk per lazily imported command) after tsc has
+// type-checked and emitted dist/. One file per command instead of hundreds of ESM and CommonJS
+// modules to resolve and wrap is most of what `apigw-diag` costs to start. The rest of dist/
+// (dist/simulator/main.js for the namespace lab and the container) stays as tsc emitted it.
+import { readdir, rm } from "node:fs/promises";
+import { build } from "esbuild";
+import { URL } from "node:url";
+
+const dist = new URL("../dist/", import.meta.url);
+for (const f of await readdir(dist))
+  if (/^chunk-.*\.js(\.map)?$/.test(f)) await rm(new URL(f, dist));
+
+await build({
+  entryPoints: ["src/cli.ts"],
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  // Chunks sit beside cli.js so that src/version.ts finds ../package.json from any of them.
+  chunkNames: "chunk-[hash]",
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: "warning",
+  // CommonJS dependencies call require() for Node's built-ins; an ES module has none.
+  banner: {
+    js: "import { createRequire as __agdCreateRequire } from 'node:module'; const require = __agdCreateRequire(import.meta.url);",
+  },
+});

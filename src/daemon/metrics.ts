@@ -1,0 +1,217 @@
+// The daemon's Prometheus metrics, named after blackbox_exporter's conventions. Alert rules and
+// dashboards are written against these names and labels: change them only with a note.
+//
+// Gauges are computed at scrape time from the last report of each target, so a code, address or
+// target that went away disappears with the run (or reload) that no longer sees it. Label values
+// are bounded: target names and stages come from the config, addresses from DNS (capped per
+// target), codes and layers from the fixed vocabulary; error text never becomes a label.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Finding, TargetReport, Timings, Verdict } from "../types.js";
+
+export const VERDICTS: readonly Verdict[] = ["healthy", "degraded", "failing"];
+export const PHASES = ["dns", "connect", "tls", "ttfb", "total"] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Addresses per target that get their own series; DNS answers beyond this are not labelled. */
+export const MAX_ADDRESSES_PER_TARGET = 16;
+
+const LINT_FAILING_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
+const PHASE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** What the last completed run of a target left behind. */
+interface Latest {
+  report: TargetReport;
+  finishedAtMs: number;
+}
+
+export class DaemonMetrics {
+  readonly registry = new Registry();
+  private readonly latest = new Map<string, Latest>();
+  /** Targets that have counter or histogram series (those outlive a target's last report). */
+  private readonly counted = new Set<string>();
+  private readonly runs: Counter<"target" | "verdict">;
+  private readonly phases: Histogram<"target" | "phase">;
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    const latest = this.latest;
+    new Gauge({
+      name: "apigw_diag_probe_success",
+      help: "1 when the stage answered as expected through the address in the last run, else 0 (address is empty when DNS gave no usable address)",
+      labelNames: ["target", "stage", "address"],
+      registers,
+      collect() {
+        this.reset();
+        for (const { report } of latest.values()) {
+          for (const s of probeSuccess(report)) this.set(s.labels, s.value);
+        }
+      },
+    });
+    new Gauge({
+      name: "apigw_diag_target_verdict",
+      help: "1 for the target's verdict in the last run (healthy, degraded or failing), 0 for the others",
+      labelNames: ["target", "verdict"],
+      registers,
+      collect() {
+        this.reset();
+        for (const { report } of latest.values()) {
+          for (const v of VERDICTS)
+            this.set({ target: report.name, verdict: v }, v === report.verdict ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: "apigw_diag_finding",
+      help: "Findings with this code in the target's last run",
+      labelNames: ["target", "layer", "code"],
+      registers,
+      collect() {
+        this.reset();
+        for (const { report } of latest.values()) {
+          for (const [key, n] of countCodes(report.findings)) {
+            const [layer = "", code = ""] = key.split(" ");
+            this.set({ target: report.name, layer, code }, n);
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: "apigw_diag_last_run_timestamp_seconds",
+      help: "When the target's last run finished, in seconds since the Unix epoch",
+      labelNames: ["target"],
+      registers,
+      collect() {
+        this.reset();
+        for (const { report, finishedAtMs } of latest.values())
+          this.set({ target: report.name }, finishedAtMs / 1000);
+      },
+    });
+    new Gauge({
+      name: "apigw_diag_run_duration_seconds",
+      help: "How long the target's last run took",
+      labelNames: ["target"],
+      registers,
+      collect() {
+        this.reset();
+        for (const { report } of latest.values())
+          this.set({ target: report.name }, report.durationMs / 1000);
+      },
+    });
+    this.runs = new Counter({
+      name: "apigw_diag_runs_total",
+      help: "Completed runs per target, by verdict",
+      labelNames: ["target", "verdict"],
+      registers,
+    });
+    this.phases = new Histogram({
+      name: "apigw_diag_phase_duration_seconds",
+      help: "Duration of each phase: dns per resolver, connect and tls per connection, ttfb and total per request, total also per failed tcp or tls finding",
+      labelNames: ["target", "phase"],
+      buckets: PHASE_BUCKETS,
+      registers,
+    });
+    if (opts.processMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters fail `promtool check metrics`; the same numbers stay
+      // available per type in nodejs_active_handles, _requests and _resources.
+      for (const name of LINT_FAILING_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  /** Makes every series of every target reflect this run: the previous run's are replaced. */
+  record(report: TargetReport, finishedAtMs: number): void {
+    this.latest.set(report.name, { report, finishedAtMs });
+    this.counted.add(report.name);
+    this.runs.inc({ target: report.name, verdict: report.verdict });
+    for (const [phase, seconds] of phaseSamples(report.findings)) {
+      this.phases.observe({ target: report.name, phase }, seconds);
+    }
+  }
+
+  /** Keeps only these targets (after a reload): the others' series go, counters included. */
+  retain(names: Iterable<string>): void {
+    const keep = new Set(names);
+    for (const name of [...this.latest.keys()]) if (!keep.has(name)) this.latest.delete(name);
+    for (const name of [...this.counted]) {
+      if (keep.has(name)) continue;
+      for (const verdict of VERDICTS) this.runs.remove({ target: name, verdict });
+      for (const phase of PHASES) this.phases.remove({ target: name, phase });
+      this.counted.delete(name);
+    }
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+interface Sample {
+  labels: { target: string; stage: string; address: string };
+  value: 0 | 1;
+}
+
+/** One series per stage x resolved address; without any address, one per stage with address "". */
+export function probeSuccess(report: TargetReport): Sample[] {
+  const addresses = resolvedAddresses(report).slice(0, MAX_ADDRESSES_PER_TARGET);
+  const ok = new Set(
+    report.findings
+      .filter((f) => f.layer === "http" && f.status === "pass")
+      .map((f) => `${f.stage}|${f.address}`),
+  );
+  const samples: Sample[] = [];
+  for (const stage of report.stages) {
+    for (const address of addresses.length > 0 ? addresses : [""]) {
+      const value = ok.has(`${stage}|${address}`) ? 1 : 0;
+      samples.push({ labels: { target: report.name, stage, address }, value });
+    }
+  }
+  return samples;
+}
+
+/** The addresses a run connected to, in a stable order. */
+export function resolvedAddresses(report: TargetReport): string[] {
+  const seen = new Set<string>();
+  for (const f of report.findings) if (f.layer !== "dns" && f.address) seen.add(f.address);
+  return [...seen].sort();
+}
+
+function countCodes(findings: Finding[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const f of findings) {
+    const key = `${f.layer} ${f.code}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Each phase is observed once per finding of the layer that measured it, so a connection shared
+ * by several stages is not counted once per stage; `total` is observed for every http finding
+ * and every failed tcp or tls finding (where a path stopped: once per address, plus once per
+ * stage that failed differently, as the diagnosis reports them).
+ */
+export function phaseSamples(findings: Finding[]): [Phase, number][] {
+  const out: [Phase, number][] = [];
+  const add = (phase: Phase, ms: number | undefined) => {
+    if (ms !== undefined && Number.isFinite(ms) && ms >= 0) out.push([phase, ms / 1000]);
+  };
+  for (const f of findings) {
+    const t: Timings = f.timings;
+    if (f.layer === "dns") add("dns", t.dns);
+    if (f.layer === "tcp") add("connect", t.connect);
+    if (f.layer === "tls") add("tls", t.tls);
+    if (f.layer === "http") add("ttfb", t.ttfb);
+    const lastOfPath = f.layer === "http" || (f.status === "fail" && f.layer !== "dns");
+    if (lastOfPath) add("total", t.total);
+  }
+  return out;
+}

@@ -1,0 +1,122 @@
+// The daemon's HTTP side: /metrics, /healthz, /report, nothing else. It never reads a request
+// body and bounds every connection, so a scanner or a stuck client cannot hold it up.
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+
+export interface Endpoints {
+  metrics(): Promise<{ contentType: string; body: string }>;
+  health(): { ok: boolean; detail: Record<string, unknown> };
+  report(): unknown;
+}
+
+export interface StatusServer {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const SERVER_LIMITS = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  idleSocketMs: 15_000,
+  timeoutCheckMs: 1_000,
+  maxHeaderBytes: 8_192,
+  maxConnections: 64,
+  maxRequestsPerSocket: 100,
+};
+
+type Reply = { status: number; contentType: string; body: string };
+
+export async function startStatusServer(
+  listen: { host: string; port: number },
+  endpoints: Endpoints,
+  log: Logger,
+): Promise<StatusServer> {
+  const server = http.createServer({
+    maxHeaderSize: SERVER_LIMITS.maxHeaderBytes,
+    headersTimeout: SERVER_LIMITS.headersTimeoutMs,
+    requestTimeout: SERVER_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: SERVER_LIMITS.keepAliveTimeoutMs,
+    // Node checks the two timeouts above only this often (30 s by default).
+    connectionsCheckingInterval: SERVER_LIMITS.timeoutCheckMs,
+  });
+  server.maxConnections = SERVER_LIMITS.maxConnections;
+  server.maxRequestsPerSocket = SERVER_LIMITS.maxRequestsPerSocket;
+  server.setTimeout(SERVER_LIMITS.idleSocketMs, (socket) => socket.destroy());
+  server.on("request", (req, res) => {
+    // A body is never read: close the connection after the answer instead of draining it.
+    if (req.headers["content-length"] ?? req.headers["transfer-encoding"])
+      res.shouldKeepAlive = false;
+    route(req, endpoints).then(
+      (reply) => send(req, res, reply),
+      (err: unknown) => {
+        log.error({ event: "http_error", err, path: pathOf(req) }, "status server error");
+        send(req, res, text(500, "internal error\n"));
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (err) => log.error({ event: "http_error", err }, "status server error"));
+  const address = server.address() as AddressInfo;
+  return {
+    host: address.address,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(req: http.IncomingMessage, endpoints: Endpoints): Promise<Reply> {
+  const path = pathOf(req);
+  if (path !== "/metrics" && path !== "/healthz" && path !== "/report")
+    return text(404, "not found: try /metrics, /healthz or /report\n");
+  if (req.method !== "GET" && req.method !== "HEAD") return text(405, "only GET and HEAD\n");
+  if (path === "/metrics") {
+    const { contentType, body } = await endpoints.metrics();
+    return { status: 200, contentType, body };
+  }
+  if (path === "/healthz") {
+    const { ok, detail } = endpoints.health();
+    return json(ok ? 200 : 503, { status: ok ? "ok" : "stalled", ...detail });
+  }
+  return json(200, endpoints.report());
+}
+
+function pathOf(req: http.IncomingMessage): string {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  return q === -1 ? url : url.slice(0, q);
+}
+
+const text = (status: number, body: string): Reply => ({
+  status,
+  contentType: "text/plain; charset=utf-8",
+  body,
+});
+
+const json = (status: number, value: unknown): Reply => ({
+  status,
+  contentType: "application/json; charset=utf-8",
+  body: `${JSON.stringify(value)}\n`,
+});
+
+function send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply): void {
+  if (res.headersSent) return void res.end();
+  res.statusCode = reply.status;
+  res.setHeader("content-type", reply.contentType);
+  res.setHeader("content-length", Buffer.byteLength(reply.body));
+  res.setHeader("cache-control", "no-store");
+  if (reply.status === 405) res.setHeader("allow", "GET, HEAD");
+  res.end(req.method === "HEAD" ? undefined : reply.body);
+}

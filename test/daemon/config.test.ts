@@ -1,0 +1,153 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadSettings } from "../../src/config/from-args.js";
+import { readConfigFile, resolveSettings } from "../../src/config/load.js";
+import { UsageError } from "../../src/types.js";
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "apigw-daemon-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function file(text: string, ext = "yaml"): string {
+  const f = path.join(dir, `c${n++}.${ext}`);
+  writeFileSync(f, text);
+  return f;
+}
+
+const TARGET = `
+targets:
+  - name: orders
+    endpoint: vpce-0123456789abcdef-abcd1234.execute-api.us-east-1.vpce.amazonaws.com
+    apiId: a1b2c3d4e5
+    stages: [prod, v2]
+`;
+const GOOD = `
+timeout: 2s
+resolvers: ["127.0.0.1:5353"]
+compareOs: false
+daemon:
+  interval: 30s
+  listen: 127.0.0.1:9999
+  jitter: 0.2
+  maxConcurrentTargets: 2
+${TARGET}`;
+
+function loadError(text: string, ext = "yaml"): string {
+  try {
+    resolveSettings({}, {}, readConfigFile(file(text, ext)));
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error("the config loaded");
+}
+
+describe("daemon config file", () => {
+  it("loads a valid YAML file with its daemon section", () => {
+    const s = resolveSettings({}, {}, readConfigFile(file(GOOD)));
+    expect(s.daemon).toEqual({
+      intervalMs: 30_000,
+      listen: { host: "127.0.0.1", port: 9999 },
+      jitter: 0.2,
+      maxConcurrentTargets: 2,
+    });
+    expect(s.targets.map((t) => [t.name, t.stages, t.timeoutMs, t.compareOs])).toEqual([
+      ["orders", ["prod", "v2"], 2000, false],
+    ]);
+  });
+
+  it("loads the same config as JSON", () => {
+    const json = JSON.stringify({
+      compareOs: false,
+      resolvers: ["127.0.0.1"],
+      daemon: { interval: "5s", listen: "127.0.0.1:0" },
+      targets: [
+        {
+          name: "orders",
+          endpoint: "vpce-0123456789abcdef-abcd1234.execute-api.us-east-1.vpce.amazonaws.com",
+          apiId: "a1b2c3d4e5",
+          stages: ["prod"],
+        },
+      ],
+    });
+    const s = resolveSettings({}, {}, readConfigFile(file(json, "json")));
+    expect(s.daemon.intervalMs).toBe(5000);
+    expect(s.daemon.listen).toEqual({ host: "127.0.0.1", port: 0 });
+  });
+
+  it.each([
+    ["a target without apiId", TARGET.replace(/ {4}apiId.*\n/, ""), /targets\[0\]\.apiId/],
+    ["an unknown daemon key", `daemon:\n  listn: 1.2.3.4:1\n${TARGET}`, /daemon: .*listn/],
+    ["a jitter above 1", `daemon:\n  jitter: 2\n${TARGET}`, /daemon\.jitter/],
+    [
+      "a zero maxConcurrentTargets",
+      `daemon:\n  maxConcurrentTargets: 0\n${TARGET}`,
+      /daemon\.maxConcurrentTargets/,
+    ],
+    [
+      "an interval that is not a duration",
+      `daemon:\n  interval: soon\n${TARGET}`,
+      /interval: "soon" is not a duration/,
+    ],
+    [
+      "a listen address without a port",
+      `daemon:\n  listen: localhost\n${TARGET}`,
+      /listen: "localhost" is not host:port/,
+    ],
+    ["a bad stage name", TARGET.replace("[prod, v2]", '["pr od"]'), /stage: "pr od"/],
+    [
+      "two targets with one name",
+      `${TARGET}  - name: orders\n    endpoint: x.example\n    apiId: a1b2c3d4e5\n    stages: [p]\n`,
+      /names must be unique/,
+    ],
+    ["broken YAML", "targets: [\n", /not valid YAML or JSON/],
+    ["no targets", "timeout: 5s\n", /nothing to diagnose/],
+  ])("rejects %s with a message naming the field", (_what, text, message) => {
+    expect(loadError(text)).toMatch(message);
+  });
+
+  it("names an unreadable file and why", () => {
+    expect(() => readConfigFile(path.join(dir, "missing.yaml"))).toThrow(/cannot read \(ENOENT\)/);
+  });
+
+  it("takes flags over environment over file over defaults", () => {
+    const f = file(`daemon:\n  interval: 30s\n  listen: 127.0.0.1:9001\n${TARGET}`);
+    const env = { APIGW_DIAG_INTERVAL: "20s", APIGW_DIAG_LISTEN: "127.0.0.1:9002" };
+    const daemonOf = (args: object, e: NodeJS.ProcessEnv) =>
+      loadSettings({ config: f, ...args }, e, false).settings.daemon;
+    expect(daemonOf({ interval: "10s", listen: "127.0.0.1:9003" }, env)).toMatchObject({
+      intervalMs: 10_000,
+      listen: { port: 9003 },
+    });
+    expect(daemonOf({}, env)).toMatchObject({ intervalMs: 20_000, listen: { port: 9002 } });
+    expect(daemonOf({}, {})).toMatchObject({ intervalMs: 30_000, listen: { port: 9001 } });
+    const bare = file(TARGET);
+    expect(loadSettings({ config: bare }, {}, false).settings.daemon).toMatchObject({
+      intervalMs: 60_000,
+      listen: { host: "0.0.0.0", port: 9464 },
+    });
+  });
+
+  it("finds the config file through APIGW_DIAG_CONFIG", () => {
+    const f = file(GOOD);
+    expect(loadSettings({}, { APIGW_DIAG_CONFIG: f }, false).settings.daemon.intervalMs).toBe(
+      30_000,
+    );
+  });
+
+  it("makes the daemon command exit 3 with one line naming the field", () => {
+    const bad = file(`daemon:\n  jitter: 5\n${TARGET}`);
+    const r = spawnSync(process.execPath, ["dist/cli.js", "daemon", "--config", bad], {
+      encoding: "utf8",
+      timeout: 10_000,
+      env: { ...process.env, APIGW_DIAG_CONFIG: "" },
+    });
+    expect(r.status).toBe(3);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^apigw-diag: config .*: daemon\.jitter: /);
+    expect(r.stdout).toBe("");
+  });
+});

@@ -1,0 +1,137 @@
+// The built CLI as a real child process: it learns its port from the "listening" log line, keeps
+// running on a SIGHUP with a broken config, reloads a good one, and exits 0 soon after SIGTERM.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { simulatorConfig, waitFor } from "./helpers.js";
+
+type Line = Record<string, unknown> & { event?: string; level: number };
+
+interface Child {
+  proc: ChildProcess;
+  lines: Line[];
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startCli(config: string): Child {
+  const proc = spawn(
+    process.execPath,
+    ["dist/cli.js", "daemon", "--config", config, "--listen", "127.0.0.1:0"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      // Only what the test sets: no APIGW_DIAG_* from the environment running the tests.
+      env: { PATH: process.env.PATH ?? "", APIGW_DIAG_LOG_LEVEL: "info" },
+    },
+  );
+  const lines: Line[] = [];
+  let partial = "";
+  proc.stdout!.on("data", (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split("\n");
+    partial = parts.pop() ?? "";
+    for (const p of parts) if (p) lines.push(JSON.parse(p) as Line);
+  });
+  let err = "";
+  proc.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { proc, lines, stderr: () => err, exited };
+}
+
+const count = (c: Child, event: string) => c.lines.filter((l) => l.event === event).length;
+
+describe("daemon signals (child process)", () => {
+  let sim: Simulator;
+  let dir: string;
+  let child: Child | undefined;
+  beforeAll(async () => {
+    sim = await startSimulator({ stages: { prod: "ok", v2: "ok" } });
+    dir = mkdtempSync(path.join(os.tmpdir(), "apigw-daemon-signals-"));
+  });
+  afterAll(async () => {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    if (child && child.proc.exitCode === null && child.proc.signalCode === null) {
+      child.proc.kill("SIGKILL");
+      await child.exited;
+    }
+    child = undefined;
+  });
+
+  it("reloads on SIGHUP, keeps the old config when the new one is invalid, exits 0 on SIGTERM", async () => {
+    const config = path.join(dir, "daemon.yaml");
+    writeFileSync(config, simulatorConfig(sim, { interval: "200ms" }));
+    const c = (child = startCli(config));
+    const listening = await waitFor("listening", () =>
+      c.lines.find((l) => l.event === "listening"),
+    );
+    const base = `http://127.0.0.1:${listening.port as number}`;
+    await waitFor("a run", () => count(c, "run") > 0 || undefined);
+
+    writeFileSync(config, "targets: [\n  - name: broken\n");
+    c.proc.kill("SIGHUP");
+    const failed = await waitFor("reload_failed", () =>
+      c.lines.find((l) => l.event === "reload_failed"),
+    );
+    expect(failed.level).toBe(50);
+    expect(failed.reason).toMatch(/not valid YAML or JSON/);
+    const runsBefore = count(c, "run");
+    await waitFor("runs to go on", () => count(c, "run") > runsBefore + 1 || undefined);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(c.lines.filter((l) => l.event === "run").every((l) => l.target === "sim")).toBe(true);
+
+    writeFileSync(config, simulatorConfig(sim, { name: "renamed", interval: "200ms" }));
+    c.proc.kill("SIGHUP");
+    await waitFor("reload", () => c.lines.find((l) => l.event === "reload"));
+    await waitFor("a run of the renamed target", () =>
+      c.lines.find((l) => l.event === "run" && l.target === "renamed"),
+    );
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/apigw_diag_target_verdict\{target="renamed",verdict="healthy"\} 1/);
+    expect(metrics).not.toMatch(/target="sim"/);
+
+    const sent = Date.now();
+    c.proc.kill("SIGTERM");
+    const { code } = await c.exited;
+    expect(code).toBe(0);
+    expect(Date.now() - sent).toBeLessThan(5_000);
+    expect(c.lines.at(-1)).toMatchObject({ event: "stopped" });
+    expect(c.stderr()).toBe("");
+  });
+
+  it("exits 0 on SIGINT in the middle of a slow run, aborting it at the deadline", async () => {
+    // Every connection to 127.0.0.2 stalls in the TLS handshake for the whole 10 s timeout.
+    sim.setFaults({ address: { "127.0.0.2": "tls-stall" } });
+    try {
+      const config = path.join(dir, "slow.yaml");
+      writeFileSync(config, simulatorConfig(sim, { interval: "100ms", timeout: "10s" }));
+      const before = sim.stats().connections;
+      const c = (child = startCli(config));
+      await waitFor("listening", () => c.lines.find((l) => l.event === "listening"));
+      await waitFor(
+        "both addresses connected",
+        () => sim.stats().connections >= before + 2 || undefined,
+      );
+      await new Promise((r) => setTimeout(r, 200)); // 127.0.0.1 answers; 127.0.0.2 stalls
+      const sent = Date.now();
+      c.proc.kill("SIGINT");
+      const { code } = await c.exited;
+      expect(code).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(6_000);
+      expect(c.lines.find((l) => l.event === "stopped")).toMatchObject({
+        aborted: 1,
+        unfinished: 0,
+      });
+      // The aborted run is not an observation of the path: no verdict from it.
+      expect(count(c, "run")).toBe(0);
+    } finally {
+      sim.setFaults({});
+    }
+  });
+});
