@@ -11,6 +11,7 @@ COPY package.json package-lock.json ./
 # Scripts off: `prepare` builds, and the sources are not here yet (this layer is cached on the lockfile).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
