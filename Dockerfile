@@ -1,0 +1,58 @@
+# apigw-diag: the diagnostic agent as a container. `daemon` by default; `diagnose` one-shot with
+#   docker run --rm --init IMAGE diagnose --endpoint ... --api-id ... --stage ...
+# Builds with `docker build .` and with `buildah bud .` alike.
+
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# --- build: dev dependencies and the TypeScript compiler; nothing from here ships but dist/ ---
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# Scripts off: `prepare` builds, and the sources are not here yet (this layer is cached on the lockfile).
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+RUN npm run build
+
+# --- runtime: production dependencies only, owned by root, run as `node` ---
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    TMPDIR=/tmp \
+    HOME=/tmp \
+    NO_UPDATE_NOTIFIER=1
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would try to build without a compiler. The npm cache goes to a
+# throwaway dir in the same layer so it never reaches the image.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cache \
+ && rm -rf /tmp/npm-cache /tmp/* \
+ && printf '#!/bin/sh\nexec node /app/dist/cli.js "$@"\n' > /usr/local/bin/apigw-diag \
+ && chmod 0755 /usr/local/bin/apigw-diag \
+ && mkdir -p /etc/apigw-diag
+COPY --from=build /src/dist ./dist
+
+# Nothing is written outside /tmp (HOME and TMPDIR point there), so the root filesystem can be
+# read-only: `docker run --read-only --tmpfs /tmp`, or readOnlyRootFilesystem plus an emptyDir.
+USER node
+EXPOSE 9464
+# No curl in the image: node itself asks /healthz. The port follows APIGW_DIAG_LISTEN if set.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "const p=(process.env.APIGW_DIAG_LISTEN||'').split(':').pop()||9464;require('http').get({host:'127.0.0.1',port:p,path:'/healthz',timeout:4000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
+
+# Last, so a new revision or date does not invalidate the dependency layer above.
+ARG NODE_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="apigw-diag" \
+      org.opencontainers.image.description="Diagnoses the path from an on-premises host to a private Amazon API Gateway REST API behind an interface VPC endpoint, layer by layer" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="${NODE_IMAGE}" \
+      org.opencontainers.image.documentation="docs/container.md"
+ENTRYPOINT ["apigw-diag"]
+CMD ["daemon", "--config", "/etc/apigw-diag/config.yaml"]
