@@ -3,6 +3,7 @@
 import type { Logger } from "pino";
 import { resolveSettings } from "../config/load.js";
 import { startSimulator } from "../simulator/index.js";
+import { simulatorOverrides } from "../simulator/target.js";
 import type { Report } from "../types.js";
 import { runDiagnose, type Format } from "./diagnose.js";
 
@@ -21,23 +22,7 @@ export async function runDemo(opts: {
           `      stage "prod" is deployed, stage "v2" is not.\n\n`,
       );
     }
-    const settings = resolveSettings(
-      {
-        endpoint: sim.endpoint,
-        apiId: sim.apiId,
-        stages: ["prod", "v2"],
-        resolvers: [`${sim.dns.host}:${sim.dns.port}`],
-        port: sim.port,
-        caFile: sim.caFile,
-        // Loopback stands in for the VPC's private range; the OS resolver does not know the
-        // simulated name, so it is not compared.
-        privateCidrs: ["127.0.0.0/8"],
-        compareOs: false,
-        timeout: opts.timeout,
-      },
-      {},
-      {},
-    );
+    const settings = resolveSettings({ ...simulatorOverrides(sim), timeout: opts.timeout }, {}, {});
     return await runDiagnose(settings, opts);
   } finally {
     await sim.close();
