@@ -3,6 +3,7 @@
 // runs, so `--version` and `diagnose` do not pay for the daemon's server and metrics.
 import { setFlagsFromString } from "node:v8";
 import type { Argv } from "yargs";
+import type { ParsedArgs } from "./config/from-args.js";
 import { UsageError, EXIT } from "./types.js";
 import { version } from "./version.js";
 
@@ -73,16 +74,101 @@ function targetOptions<T>(y: Argv<T>) {
     .option("config", { type: "string", describe: "config file (YAML or JSON)" });
 }
 
-async function main(argv: string[]): Promise<void> {
-  // Monitoring and packaging ask for the version often; yargs is most of a start-up's cost.
-  if (argv.length === 1 && argv[0] === "--version") {
-    process.stdout.write(`${version()}\n`);
-    return;
-  }
-  const { default: yargs } = await import("yargs");
+type Args = ParsedArgs & { logLevel?: string; _: (string | number)[] };
+
+async function diagnoseCommand(args: Args): Promise<void> {
+  oneShot();
   const isTty = Boolean(process.stdout.isTTY);
-  await yargs(argv)
-    .scriptName("apigw-diag")
+  const [{ loadSettings }, { runDiagnose }, { createLogger }] = await Promise.all([
+    import("./config/from-args.js"),
+    import("./commands/diagnose.js"),
+    import("./log.js"),
+  ]);
+  const { settings, format } = loadSettings(args, process.env, isTty);
+  const log = createLogger({ level: args.logLevel });
+  const controller = new AbortController();
+  process.once("SIGINT", () => controller.abort());
+  const report = await runDiagnose(settings, {
+    format,
+    color: isTty && format === "text",
+    log,
+    signal: controller.signal,
+  });
+  process.exitCode = report.exitCode;
+}
+
+async function daemonCommand(args: Args): Promise<void> {
+  const [{ loadSettings }, { runDaemon }, { createLogger }] = await Promise.all([
+    import("./config/from-args.js"),
+    import("./daemon/index.js"),
+    import("./log.js"),
+  ]);
+  const load = () => loadSettings(args, process.env, false).settings;
+  const settings = load();
+  // Daemon mode: no report on stdout, so the JSON logs go there (what container runtimes ship).
+  const log = createLogger({ level: args.logLevel, destination: 1 });
+  process.exitCode = await runDaemon({ settings, log, reload: load });
+  // Everything was closed; if a handle still lingers, do not hang the container's stop.
+  setTimeout(() => {
+    log.warn({ event: "exit_forced" }, "handles still open after shutdown; exiting");
+    process.exit(process.exitCode);
+  }, 2_000).unref();
+}
+
+async function demoCommand(args: Args): Promise<void> {
+  oneShot();
+  const isTty = Boolean(process.stdout.isTTY);
+  const [{ runDemo }, { createLogger }] = await Promise.all([
+    import("./commands/demo.js"),
+    import("./log.js"),
+  ]);
+  const format = args.format ?? "text"; // a showcase for people, even when piped
+  const log = createLogger({ level: args.logLevel ?? "error" });
+  await runDemo({
+    format,
+    color: isTty && format === "text",
+    log,
+    timeout: args.timeout ?? "2s",
+  });
+}
+
+interface Command {
+  describe: string;
+  options: (y: Argv) => Argv;
+  run: (args: Args) => Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  diagnose: {
+    describe: "diagnose each stage of a private API, layer by layer, once",
+    options: (y) => targetOptions(y),
+    run: diagnoseCommand,
+  },
+  daemon: {
+    describe: "diagnose every target on its interval; serve /metrics, /healthz and /report",
+    options: (y) =>
+      targetOptions(y)
+        .option("listen", {
+          type: "string",
+          describe: "host:port for /metrics, /healthz and /report [default: 0.0.0.0:9464]",
+        })
+        .option("interval", {
+          type: "string",
+          describe: "time between two runs of a target [default: 60s]",
+        }),
+    run: daemonCommand,
+  },
+  demo: {
+    describe: "diagnose a built-in simulated endpoint on loopback: no AWS needed",
+    options: (y) =>
+      y.option("timeout", { type: "string", default: "2s", describe: "per-phase timeout" }),
+    run: demoCommand,
+  },
+};
+
+function common(y: Argv, scriptName: string): Argv {
+  return y
+    .scriptName(scriptName)
     .version(version())
     .strict()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
@@ -94,82 +180,36 @@ async function main(argv: string[]): Promise<void> {
       type: "string",
       describe: "pino level for the logs (stderr; stdout for daemon) [default: info]",
     })
-    .command(
-      "diagnose",
-      "diagnose each stage of a private API, layer by layer, once",
-      (y) => targetOptions(y),
-      async (args) => {
-        oneShot();
-        const [{ loadSettings }, { runDiagnose }, { createLogger }] = await Promise.all([
-          import("./config/from-args.js"),
-          import("./commands/diagnose.js"),
-          import("./log.js"),
-        ]);
-        const { settings, format } = loadSettings(args, process.env, isTty);
-        const log = createLogger({ level: args.logLevel });
-        const controller = new AbortController();
-        process.once("SIGINT", () => controller.abort());
-        const report = await runDiagnose(settings, {
-          format,
-          color: isTty && format === "text",
-          log,
-          signal: controller.signal,
-        });
-        process.exitCode = report.exitCode;
-      },
-    )
-    .command(
-      "daemon",
-      "diagnose every target on its interval; serve /metrics, /healthz and /report",
-      (y) =>
-        targetOptions(y)
-          .option("listen", {
-            type: "string",
-            describe: "host:port for /metrics, /healthz and /report [default: 0.0.0.0:9464]",
-          })
-          .option("interval", {
-            type: "string",
-            describe: "time between two runs of a target [default: 60s]",
-          }),
-      async (args) => {
-        const [{ loadSettings }, { runDaemon }, { createLogger }] = await Promise.all([
-          import("./config/from-args.js"),
-          import("./daemon/index.js"),
-          import("./log.js"),
-        ]);
-        const load = () => loadSettings(args, process.env, false).settings;
-        const settings = load();
-        // Daemon mode: no report on stdout, so the JSON logs go there (what container runtimes ship).
-        const log = createLogger({ level: args.logLevel, destination: 1 });
-        process.exitCode = await runDaemon({ settings, log, reload: load });
-        // Everything was closed; if a handle still lingers, do not hang the container's stop.
-        setTimeout(() => {
-          log.warn({ event: "exit_forced" }, "handles still open after shutdown; exiting");
-          process.exit(process.exitCode);
-        }, 2_000).unref();
-      },
-    )
-    .command(
-      "demo",
-      "diagnose a built-in simulated endpoint on loopback: no AWS needed",
-      (y) => y.option("timeout", { type: "string", default: "2s", describe: "per-phase timeout" }),
-      async (args) => {
-        oneShot();
-        const [{ runDemo }, { createLogger }] = await Promise.all([
-          import("./commands/demo.js"),
-          import("./log.js"),
-        ]);
-        const format = args.format ?? "text"; // a showcase for people, even when piped
-        const log = createLogger({ level: args.logLevel ?? "error" });
-        await runDemo({ format, color: isTty && format === "text", log, timeout: args.timeout });
-      },
-    )
-    .demandCommand(1, "give a command: diagnose, daemon or demo")
     .fail((msg, err) => {
       if (err && !(err instanceof UsageError)) throw err;
       fail(msg ?? err?.message ?? "invalid arguments");
-    })
-    .parseAsync();
+    });
+}
+
+async function main(argv: string[]): Promise<void> {
+  // Monitoring and packaging ask for the version often; yargs is most of a start-up's cost.
+  if (argv.length === 1 && argv[0] === "--version") {
+    process.stdout.write(`${version()}\n`);
+    return;
+  }
+  const { default: yargs } = await import("yargs");
+  const [name = "", ...rest] = argv;
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command) {
+    // The command's own parser, without yargs' command machinery: a yargs command renders the
+    // whole help text on every run (kept for a later failure), 50-100 ms of a one-shot diagnosis.
+    const args = (await command
+      .options(
+        common(yargs(rest), `apigw-diag ${name}`).usage(`$0 [options]\n\n${command.describe}`),
+      )
+      .parseAsync()) as Args;
+    await command.run(args);
+    return;
+  }
+  // No known command: help, version, or a one-line error.
+  let top = common(yargs(argv), "apigw-diag").usage("$0 <command> [options]");
+  for (const [n, c] of Object.entries(COMMANDS)) top = top.command(n, c.describe);
+  await top.demandCommand(1, "give a command: diagnose, daemon or demo").parseAsync();
 }
 
 // A reader that goes away (`| head`) is not an error: stop quietly, keeping the verdict's code.
