@@ -1,7 +1,8 @@
 // Worker for section 4 while no daemon is measured: runs `diagnose` over every target of a config
 // file in this process, `rounds` times after one warm-up, and prints CPU and RSS as one JSON line.
 // Targets run 4 at a time, as the daemon's default maxConcurrentTargets does: 16 checks in flight.
-import { readConfigFile, resolveSettings } from "../src/config/load.js";
+import { resolveSettings } from "../src/config/load.js";
+import { readConfigFile } from "../src/config/file.js";
 import { diagnose } from "../src/diagnose/run.js";
 
 const [file, roundsArg] = process.argv.slice(2);

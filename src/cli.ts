@@ -79,12 +79,12 @@ type Args = ParsedArgs & { logLevel?: string; _: (string | number)[] };
 async function diagnoseCommand(args: Args): Promise<void> {
   oneShot();
   const isTty = Boolean(process.stdout.isTTY);
-  const [{ loadSettings }, { runDiagnose }, { createLogger }] = await Promise.all([
+  const [{ settingsLoader }, { runDiagnose }, { createLogger }] = await Promise.all([
     import("./config/from-args.js"),
     import("./commands/diagnose.js"),
     import("./log.js"),
   ]);
-  const { settings, format } = loadSettings(args, process.env, isTty);
+  const { settings, format } = (await settingsLoader(args, process.env))(isTty);
   const log = createLogger({ level: args.logLevel });
   const controller = new AbortController();
   process.once("SIGINT", () => controller.abort());
@@ -98,12 +98,13 @@ async function diagnoseCommand(args: Args): Promise<void> {
 }
 
 async function daemonCommand(args: Args): Promise<void> {
-  const [{ loadSettings }, { runDaemon }, { createLogger }] = await Promise.all([
+  const [{ settingsLoader }, { runDaemon }, { createLogger }] = await Promise.all([
     import("./config/from-args.js"),
     import("./daemon/index.js"),
     import("./log.js"),
   ]);
-  const load = () => loadSettings(args, process.env, false).settings;
+  const loader = await settingsLoader(args, process.env);
+  const load = () => loader(false).settings;
   const settings = load();
   // Daemon mode: no report on stdout, so the JSON logs go there (what container runtimes ship).
   const log = createLogger({ level: args.logLevel, destination: 1 });

@@ -1,7 +1,7 @@
 // Turns parsed flags (only those given) plus the environment and the config file into Settings.
 import { UsageError } from "../types.js";
 import { envOverrides } from "./env.js";
-import { readConfigFile, resolveSettings, type Overrides, type Settings } from "./load.js";
+import { resolveSettings, type Overrides, type Settings } from "./load.js";
 import type { FileConfig } from "./schema.js";
 
 export interface ParsedArgs {
@@ -57,21 +57,34 @@ export function flagOverrides(a: ParsedArgs): Overrides {
   };
 }
 
-export function loadSettings(
+export interface Loaded {
+  settings: Settings;
+  format: "text" | "json";
+  file: FileConfig;
+  configPath?: string;
+}
+
+/**
+ * Returns a loader that reads flags, environment and config file anew each call (the daemon
+ * calls it again on SIGHUP). The file parser (yaml, zod) is loaded only when a file is given.
+ */
+export async function settingsLoader(
   args: ParsedArgs,
   env: NodeJS.ProcessEnv,
-  isTty: boolean,
-): { settings: Settings; format: "text" | "json"; file: FileConfig; configPath?: string } {
+): Promise<(isTty: boolean) => Loaded> {
   const fromEnv = envOverrides(env);
   const configPath = args.config ?? fromEnv.config;
-  const file = configPath ? readConfigFile(configPath) : {};
-  const formatRaw = args.format ?? fromEnv.format ?? (isTty ? "text" : "json");
-  if (formatRaw !== "text" && formatRaw !== "json")
-    throw new UsageError(`format: text or json, not ${JSON.stringify(formatRaw)}`);
-  return {
-    settings: resolveSettings(flagOverrides(args), fromEnv, file),
-    format: formatRaw,
-    file,
-    configPath,
+  const readConfigFile = configPath ? (await import("./file.js")).readConfigFile : undefined;
+  return (isTty) => {
+    const file = configPath && readConfigFile ? readConfigFile(configPath) : {};
+    const formatRaw = args.format ?? fromEnv.format ?? (isTty ? "text" : "json");
+    if (formatRaw !== "text" && formatRaw !== "json")
+      throw new UsageError(`format: text or json, not ${JSON.stringify(formatRaw)}`);
+    return {
+      settings: resolveSettings(flagOverrides(args), fromEnv, file),
+      format: formatRaw,
+      file,
+      configPath,
+    };
   };
 }

@@ -1,7 +1,5 @@
 // Settings come from four places; the first that has a value wins:
 // command-line flags > APIGW_DIAG_* environment > config file > defaults.
-import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { UsageError, type AccessMode, type HeaderSpec, type Target } from "../types.js";
 import { parseDuration } from "./duration.js";
 import {
@@ -18,7 +16,7 @@ import {
   parseHeaderFlag,
   parseResolver,
 } from "./names.js";
-import { configSchema, describeIssues, type FileConfig, type TargetConfig } from "./schema.js";
+import type { FileConfig, TargetConfig } from "./schema.js";
 
 export const DEFAULTS = {
   timeout: "5s",
@@ -62,31 +60,6 @@ export interface Settings {
     jitter: number;
     maxConcurrentTargets: number;
   };
-}
-
-export function readConfigFile(file: string): FileConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new UsageError(
-      `config ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-  return parseConfigText(text, file);
-}
-
-export function parseConfigText(text: string, file: string): FileConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { maxAliasCount: 100 }); // YAML is a superset of JSON
-  } catch (err) {
-    const first = (err as Error).message.split("\n")[0];
-    throw new UsageError(`config ${file}: not valid YAML or JSON: ${first}`);
-  }
-  const parsed = configSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new UsageError(`config ${file}: ${describeIssues(parsed.error)}`);
-  return parsed.data;
 }
 
 /** Merges flags, environment and file, and validates every value that reaches the network. */

@@ -4,7 +4,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDuration } from "../../src/config/duration.js";
 import { envOverrides } from "../../src/config/env.js";
-import { parseConfigText, readConfigFile, resolveSettings } from "../../src/config/load.js";
+import { resolveSettings } from "../../src/config/load.js";
+import { parseConfigText, readConfigFile } from "../../src/config/file.js";
 import { checkHeader, checkPath, parseEndpoint, parseResolver } from "../../src/config/names.js";
 import { UsageError } from "../../src/types.js";
 

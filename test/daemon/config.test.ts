@@ -3,8 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadSettings } from "../../src/config/from-args.js";
-import { readConfigFile, resolveSettings } from "../../src/config/load.js";
+import { settingsLoader, type ParsedArgs } from "../../src/config/from-args.js";
+
+const loadSettings = async (args: ParsedArgs, env: NodeJS.ProcessEnv, isTty: boolean) =>
+  (await settingsLoader(args, env))(isTty);
+import { resolveSettings } from "../../src/config/load.js";
+import { readConfigFile } from "../../src/config/file.js";
 import { UsageError } from "../../src/types.js";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "apigw-daemon-config-"));
@@ -113,29 +117,29 @@ describe("daemon config file", () => {
     expect(() => readConfigFile(path.join(dir, "missing.yaml"))).toThrow(/cannot read \(ENOENT\)/);
   });
 
-  it("takes flags over environment over file over defaults", () => {
+  it("takes flags over environment over file over defaults", async () => {
     const f = file(`daemon:\n  interval: 30s\n  listen: 127.0.0.1:9001\n${TARGET}`);
     const env = { APIGW_DIAG_INTERVAL: "20s", APIGW_DIAG_LISTEN: "127.0.0.1:9002" };
-    const daemonOf = (args: object, e: NodeJS.ProcessEnv) =>
-      loadSettings({ config: f, ...args }, e, false).settings.daemon;
-    expect(daemonOf({ interval: "10s", listen: "127.0.0.1:9003" }, env)).toMatchObject({
+    const daemonOf = async (args: object, e: NodeJS.ProcessEnv) =>
+      (await loadSettings({ config: f, ...args }, e, false)).settings.daemon;
+    expect(await daemonOf({ interval: "10s", listen: "127.0.0.1:9003" }, env)).toMatchObject({
       intervalMs: 10_000,
       listen: { port: 9003 },
     });
-    expect(daemonOf({}, env)).toMatchObject({ intervalMs: 20_000, listen: { port: 9002 } });
-    expect(daemonOf({}, {})).toMatchObject({ intervalMs: 30_000, listen: { port: 9001 } });
+    expect(await daemonOf({}, env)).toMatchObject({ intervalMs: 20_000, listen: { port: 9002 } });
+    expect(await daemonOf({}, {})).toMatchObject({ intervalMs: 30_000, listen: { port: 9001 } });
     const bare = file(TARGET);
-    expect(loadSettings({ config: bare }, {}, false).settings.daemon).toMatchObject({
+    expect((await loadSettings({ config: bare }, {}, false)).settings.daemon).toMatchObject({
       intervalMs: 60_000,
       listen: { host: "0.0.0.0", port: 9464 },
     });
   });
 
-  it("finds the config file through APIGW_DIAG_CONFIG", () => {
+  it("finds the config file through APIGW_DIAG_CONFIG", async () => {
     const f = file(GOOD);
-    expect(loadSettings({}, { APIGW_DIAG_CONFIG: f }, false).settings.daemon.intervalMs).toBe(
-      30_000,
-    );
+    expect(
+      (await loadSettings({}, { APIGW_DIAG_CONFIG: f }, false)).settings.daemon.intervalMs,
+    ).toBe(30_000);
   });
 
   it("makes the daemon command exit 3 with one line naming the field", () => {

@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { parseConfigText, resolveSettings } from "../../src/config/load.js";
+import { resolveSettings } from "../../src/config/load.js";
+import { parseConfigText } from "../../src/config/file.js";
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
 

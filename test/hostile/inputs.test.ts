@@ -2,7 +2,8 @@
 // (CR/LF, control bytes, dot segments) is refused with exit 3 and one clear line, before any
 // packet is sent.
 import { describe, expect, it } from "vitest";
-import { resolveSettings, parseConfigText } from "../../src/config/load.js";
+import { resolveSettings } from "../../src/config/load.js";
+import { parseConfigText } from "../../src/config/file.js";
 import { makePlan } from "../../src/diagnose/plan.js";
 import { UsageError } from "../../src/types.js";
 import { cli } from "./run-cli.js";
