@@ -4,20 +4,14 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ReadyLine } from "../src/simulator/main.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "dist/cli.js");
 export const SIMULATOR = path.join(ROOT, "dist/simulator/main.js");
 export const RUNBOOK = path.join(ROOT, "bench/runbook.sh");
 
-export interface SimInfo {
-  endpoint: string;
-  apiId: string;
-  addresses: string[];
-  port: number;
-  dns: { host: string; port: number };
-  caFile: string;
-}
+export type SimInfo = ReadyLine;
 
 export interface Running {
   info: SimInfo;

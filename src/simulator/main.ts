@@ -87,11 +87,38 @@ export function parseSimulatorArgs(argv: string[]): SimulatorOptions {
   };
 }
 
+/** The one line printed on stdout once every server listens: what a client needs to reach them. */
+export type ReadyLine = { ready: true } & Pick<
+  Simulator,
+  | "endpoint"
+  | "apiId"
+  | "addresses"
+  | "port"
+  | "dns"
+  | "caFile"
+  | "region"
+  | "vpceId"
+  | "apiHost"
+  | "aliasHost"
+>;
+
 function readyLine(sim: Simulator): string {
   const { endpoint, apiId, addresses, port, dns, caFile } = sim;
   const { region, vpceId, apiHost, aliasHost } = sim;
-  const ready = { ready: true, endpoint, apiId, addresses, port, dns, caFile };
-  return JSON.stringify({ ...ready, region, vpceId, apiHost, aliasHost });
+  const ready: ReadyLine = {
+    ready: true,
+    endpoint,
+    apiId,
+    addresses,
+    port,
+    dns,
+    caFile,
+    region,
+    vpceId,
+    apiHost,
+    aliasHost,
+  };
+  return JSON.stringify(ready);
 }
 
 function stopOnSignal(sim: Simulator): void {

@@ -10,6 +10,7 @@ import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSimulatorArgs } from "../../src/simulator/main.js";
 import { UsageError } from "../../src/types.js";
+import type { ReadyLine } from "../../src/simulator/main.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -96,15 +97,7 @@ function firstLine(child: ChildProcessWithoutNullStreams): Promise<string> {
   });
 }
 
-interface Ready {
-  ready: true;
-  endpoint: string;
-  apiId: string;
-  addresses: string[];
-  port: number;
-  dns: { host: string; port: number };
-  caFile: string;
-}
+type Ready = ReadyLine;
 
 function getStage(ready: Ready, ca: string, stage: string): Promise<number> {
   return new Promise((resolve, reject) => {
