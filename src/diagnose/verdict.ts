@@ -66,14 +66,16 @@ function scopeMessage(
   addresses: string[],
   stages: string[],
 ): string {
-  const parts: string[] = [sample.code];
+  // The code is the cause's own field; the message says where, then what was seen.
+  const parts: string[] = [];
   if (hitA.length)
     parts.push(
       `on ${hitA.length} of ${addresses.length} address${addresses.length > 1 ? "es" : ""} (${hitA.join(", ")})`,
     );
   if (hitS.length)
     parts.push(`for stage${hitS.length > 1 ? "s" : ""} ${hitS.join(", ")} of ${stages.length}`);
-  return `${parts.join(" ")}: ${sample.message}`;
+  const scope = parts.join(" ");
+  return scope ? `${scope}: ${sample.message}` : sample.message;
 }
 
 function crossEvidenceHint(
