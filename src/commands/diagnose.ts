@@ -15,7 +15,6 @@ export async function runDiagnose(
 ): Promise<Report> {
   const report = await diagnose(settings.targets, {
     concurrency: settings.concurrency,
-    log: opts.log,
     signal: opts.signal,
     lookup: opts.lookup,
   });

@@ -53,11 +53,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const target = targets.get(name);
     if (!target) return;
     const startedAt = new Date();
-    const report = await run(target, {
-      signal,
-      concurrency: settings.concurrency,
-      log: log.child({ target: name }),
-    });
+    const report = await run(target, { signal, concurrency: settings.concurrency });
     // Cut short by shutdown, or dropped by a reload meanwhile: not an observation of the path.
     if (signal.aborted || !targets.has(name)) {
       log.debug({ event: "run_discarded", target: name }, `${name}: run discarded`);

@@ -15,7 +15,7 @@ export interface Plan {
   servername: string;
   resolvers: Resolver[];
   ranges: AddressRange[];
-  /** Trust store built once per run: system roots plus --ca-file. */
+  /** System roots plus --ca-file, built once per CA content and shared by every run. */
   secureContext?: tls.SecureContext;
   requests: { stage: string; path: string }[];
   headers: Record<string, string>;
@@ -39,7 +39,6 @@ export function makePlan(target: Target): Plan {
     headers[h.name] = h.value;
     shownHeaders[h.name] = h.secret ? REDACTED : h.value;
   }
-  const suffix = target.path === "/" ? "/" : target.path;
   return {
     target,
     resolveName: name,
@@ -49,7 +48,7 @@ export function makePlan(target: Target): Plan {
     secureContext: target.caFile ? trustWith(loadCa(target.caFile)) : undefined,
     requests: target.stages.map((stage) => ({
       stage,
-      path: `/${encodeURIComponent(stage)}${suffix}`,
+      path: `/${encodeURIComponent(stage)}${target.path}`,
     })),
     headers,
     shownHeaders,

@@ -1,6 +1,5 @@
 // Runs a plan: dns, then every address x stage in parallel (bounded), each phase with its own
 // timeout, so a black hole costs about one timeout, not one per check.
-import type { Logger } from "pino";
 import type { ProbeContext } from "../probes/context.js";
 import { probeDns } from "../probes/dns.js";
 import { probeHttp, type HttpObservation } from "../probes/http.js";
@@ -23,7 +22,6 @@ import { summarize, worstVerdict } from "./verdict.js";
 
 export interface RunOptions {
   signal?: AbortSignal;
-  log?: Logger;
   /** Connections open at once, across addresses and stages. */
   concurrency?: number;
   /** Replaces the OS resolver (tests). */
@@ -59,7 +57,6 @@ export async function diagnoseTarget(target: Target, opts: RunOptions = {}): Pro
   const ctx: ProbeContext = {
     signal: opts.signal ?? new AbortController().signal,
     timeoutMs: target.timeoutMs,
-    log: opts.log,
   };
   const { findings, addresses, dnsMs } = await resolve(plan, ctx, opts);
   const skipped: TargetReport["skipped"] = [];

@@ -1,12 +1,10 @@
-import type { Logger } from "pino";
-
-/** What every probe receives: a deadline for its phase, a parent signal, and a logger. */
+/** What every probe receives: a deadline for its phase and a parent signal. Probes do not log:
+ * they return what they saw, and the caller logs the findings made of it. */
 export interface ProbeContext {
   /** Aborted when the whole diagnosis is cancelled (daemon shutdown, Ctrl-C). */
   signal: AbortSignal;
   /** This phase's budget. */
   timeoutMs: number;
-  log?: Logger;
 }
 
 export const elapsed = (since: number): number => Math.round((performance.now() - since) * 10) / 10;
