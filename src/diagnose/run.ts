@@ -2,7 +2,7 @@
 // timeout, so a black hole costs about one timeout, not one per check.
 import type { ProbeContext } from "../probes/context.js";
 import { probeDns } from "../probes/dns.js";
-import { probeHttp, type HttpObservation } from "../probes/http.js";
+import { preloadHttp, probeHttp, type HttpObservation } from "../probes/http.js";
 import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
@@ -52,6 +52,9 @@ export async function diagnose(targets: Target[], opts: RunOptions = {}): Promis
 }
 
 export async function diagnoseTarget(target: Target, opts: RunOptions = {}): Promise<TargetReport> {
+  // Before any phase's clock starts: loading it blocks the event loop, which inside a phase would
+  // be reported as the network's time (a DNS answer or a handshake read late). Once per process.
+  await preloadHttp();
   const started = performance.now();
   const plan = makePlan(target);
   const ctx: ProbeContext = {

@@ -1,5 +1,6 @@
+import { subscribe } from "node:diagnostics_channel";
 import type { Duplex } from "node:stream";
-import type { Client } from "undici";
+import type { Client, Dispatcher } from "undici";
 import { bounded, elapsed, type ProbeContext } from "./context.js";
 
 export interface HttpInput {
@@ -30,19 +31,46 @@ export interface HttpObservation {
   totalMs: number;
 }
 
-// undici is the largest module a diagnosis loads (160 ms in a --cpu-prof of a cold `diagnose`):
-// load it when the first connection is verified, so a run that never gets that far (the black
-// hole, a DNS failure) reaches its verdict without it.
-let undici: Promise<{ Client: typeof Client }> | undefined;
-// A bundled CommonJS module's exports arrive as `default`; Node's own loader also names them.
-const loadUndici = () =>
-  (undici ??= import("undici").then((m) => ({ Client: m.Client ?? m.default.Client })));
+// undici's Client and its request(), and only them: undici's index also evaluates fetch, the
+// caches, WebSocket and the mock agents (and adds request() to every dispatcher), 80 ms of a cold
+// start here against 20-25 ms for these two modules. Their paths are undici's files, not its
+// typed API: the http probe tests fail if an undici release moves them.
+// Loaded by `preloadHttp()` before any phase clock starts (see run.ts): evaluating a module
+// blocks the event loop, and inside a running phase that time would be reported as the network's.
+interface Undici {
+  Client: typeof Client;
+  request: (this: Client, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
+}
+let undici: Promise<Undici> | undefined;
+export const preloadHttp = (): Promise<Undici> =>
+  (undici ??= Promise.all([
+    // @ts-expect-error -- undici types its index only
+    import("undici/lib/dispatcher/client.js") as Promise<{ default: Undici["Client"] }>,
+    // @ts-expect-error -- undici types its index only
+    import("undici/lib/api/api-request.js") as Promise<{ default: Undici["request"] }>,
+  ]).then(([client, api]) => ({ Client: client.default, request: api.default })));
+
+/**
+ * When undici writes a request's first byte, per socket: the HTTP phase's clock starts there, so
+ * that TTFB and the phase's total are the network's and the server's time only, never the time
+ * undici spends on its own first request (compiling its WebAssembly parser) or anything queued on
+ * the event loop before it. Documented: published "right before the first byte of the request is
+ * written to the socket".
+ */
+const requestSentAt = new WeakMap<object, number>();
+subscribe("undici:client:sendHeaders", (message) => {
+  const { socket } = message as { socket: object };
+  requestSentAt.set(socket, performance.now());
+});
 
 export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<HttpObservation> {
   const started = performance.now();
+  // From the request's first byte; from the probe's start when it never got that far.
+  const since = () => requestSentAt.get(input.socket) ?? started;
   const controller = new AbortController();
   // The connection is handed over as it is: undici speaks HTTP/1.1 on the socket we verified.
-  const { Client } = await loadUndici();
+  const undici = await preloadHttp();
+  const { Client } = undici;
   const client = new Client(`https://${input.host}:${input.port}`, {
     // Called back on a later tick: undici does not expect the connection to exist already.
     connect: (_opts, callback) => void setImmediate(() => callback(null, input.socket as never)),
@@ -55,9 +83,9 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
   try {
     return await bounded<HttpObservation>(
       ctx,
-      () => ({ requestSent: true, timedOut: true, totalMs: elapsed(started), ...soFar(progress) }),
+      () => ({ requestSent: true, timedOut: true, totalMs: elapsed(since()), ...soFar(progress) }),
       (settle) => {
-        request(client, input, controller.signal, started, progress).then(
+        request(undici, client, input, controller.signal, since, progress).then(
           settle,
           (err: Error & { code?: string }) =>
             settle({
@@ -66,7 +94,7 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
                 err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT",
               errorCode: err.code ?? err.name,
               errorMessage: err.message.split("\n")[0],
-              totalMs: elapsed(started),
+              totalMs: elapsed(since()),
               ...soFar(progress),
             }),
         );
@@ -101,13 +129,14 @@ function soFar(p: Progress): Partial<HttpObservation> {
 }
 
 async function request(
+  undici: Undici,
   client: Client,
   input: HttpInput,
   signal: AbortSignal,
-  started: number,
+  since: () => number,
   p: Progress,
 ): Promise<HttpObservation> {
-  const res = await client.request({
+  const res = await undici.request.call(client, {
     method: "GET",
     path: input.path,
     headers: input.headers,
@@ -115,7 +144,7 @@ async function request(
   });
   p.status = res.statusCode;
   p.headers = flattenHeaders(res.headers);
-  p.ttfbMs = elapsed(started);
+  p.ttfbMs = elapsed(since());
   let truncated = false;
   for await (const chunk of res.body as AsyncIterable<Buffer>) {
     const room = input.maxBodyBytes - p.bytes;
@@ -137,7 +166,7 @@ async function request(
     bodyBytes: p.bytes,
     bodyTruncated: truncated,
     ttfbMs: p.ttfbMs,
-    totalMs: elapsed(started),
+    totalMs: elapsed(since()),
   };
 }
 
