@@ -2,7 +2,7 @@
 // type-checked and emitted dist/. One file per command instead of hundreds of ESM and CommonJS
 // modules to resolve and wrap is most of what `apigw-diag` costs to start. The rest of dist/
 // (dist/simulator/main.js for the namespace lab and the container) stays as tsc emitted it.
-import { readdir, rm } from "node:fs/promises";
+import { chmod, readdir, rm } from "node:fs/promises";
 import { build } from "esbuild";
 import { URL } from "node:url";
 
@@ -29,3 +29,7 @@ await build({
     js: "import { createRequire as __agdCreateRequire } from 'node:module'; const require = __agdCreateRequire(import.meta.url);",
   },
 });
+
+// Runnable as it is, through its own `#!` line and the node flags there, the way npm's bin link
+// runs it; the benchmark starts it so.
+await chmod(new URL("cli.js", dist), 0o755);

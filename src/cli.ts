@@ -1,7 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --liftoff-only
+// `--liftoff-only`, on node's command line where V8 flags belong (setting one after start is
+// unsupported): undici parses HTTP with a WebAssembly build of llhttp, V8 optimizes it on a
+// background thread, and a process waits for that job before exiting, 170-220 ms after a
+// one-shot's report (docs/performance.md). In the daemon the difference is within noise.
+// The container's launcher passes its flags itself (Dockerfile).
 // The command line: yargs commands and nothing else. Each command loads what it needs when it
 // runs, so `--version` and `diagnose` do not pay for the daemon's server and metrics.
-import { setFlagsFromString } from "node:v8";
 import type { Argv } from "yargs";
 import type { ParsedArgs } from "./config/from-args.js";
 import { UsageError, EXIT } from "./types.js";
@@ -17,14 +21,6 @@ const fail = (message: string): never => {
   process.stderr.write(`apigw-diag: ${line}\n`);
   process.exit(EXIT.error);
 };
-
-/**
- * For a command that runs once and exits. undici parses HTTP with a WebAssembly build of llhttp;
- * V8 optimizes that module on a background thread and the process waits for it before exiting:
- * 250-550 ms after the report was written, on a loaded 2-CPU host (strace: the main thread blocked
- * on a futex until a V8 worker woke it). One run needs no optimized parser; the daemon keeps it.
- */
-const oneShot = () => setFlagsFromString("--liftoff-only");
 
 function targetOptions<T>(y: Argv<T>) {
   return y
@@ -77,7 +73,6 @@ function targetOptions<T>(y: Argv<T>) {
 type Args = ParsedArgs & { logLevel?: string; _: (string | number)[] };
 
 async function diagnoseCommand(args: Args): Promise<void> {
-  oneShot();
   const isTty = Boolean(process.stdout.isTTY);
   const [{ settingsLoader }, { runDiagnose }, { createLogger }] = await Promise.all([
     import("./config/from-args.js"),
@@ -117,7 +112,6 @@ async function daemonCommand(args: Args): Promise<void> {
 }
 
 async function demoCommand(args: Args): Promise<void> {
-  oneShot();
   const isTty = Boolean(process.stdout.isTTY);
   const [{ runDemo }, { createLogger }] = await Promise.all([
     import("./commands/demo.js"),
