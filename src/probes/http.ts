@@ -85,8 +85,12 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
       ctx,
       () => ({ requestSent: true, timedOut: true, totalMs: elapsed(since()), ...soFar(progress) }),
       (settle) => {
+        let finished = false;
         request(undici, client, input, controller.signal, since, progress).then(
-          settle,
+          (o) => {
+            finished = true;
+            settle(o);
+          },
           (err: Error & { code?: string }) =>
             settle({
               requestSent: true,
@@ -98,7 +102,10 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
               ...soFar(progress),
             }),
         );
-        return () => controller.abort();
+        // Only a request still running is aborted: an abort builds an AbortError, stack and all.
+        return () => {
+          if (!finished) controller.abort();
+        };
       },
     );
   } finally {

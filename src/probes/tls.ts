@@ -1,6 +1,7 @@
 import type net from "node:net";
 import tls from "node:tls";
 import { bounded, elapsed, type ProbeContext } from "./context.js";
+import { cachePeerCertificate } from "./peer-cert.js";
 
 export interface TlsInput {
   socket: net.Socket;
@@ -54,6 +55,7 @@ export async function probeTls(ctx: ProbeContext, input: TlsInput): Promise<TlsO
         rejectUnauthorized: false,
         ALPNProtocols: ["http/1.1"],
       });
+      cachePeerCertificate(tlsSocket);
       tlsSocket.once("secureConnect", () =>
         settle(observeHandshake(tlsSocket as tls.TLSSocket, input, started)),
       );
