@@ -65,7 +65,8 @@ export async function diagnoseTarget(
     timeoutMs: target.timeoutMs,
   };
   const limit = opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
-  const { findings, addresses, dnsMs, unfinished } = await resolve(target, ctx, opts);
+  const { findings, addresses, dnsMs, unfinished, osFinding } = await resolve(target, ctx, opts);
+  const dnsFindings = findings.length;
   const skipped: TargetReport["skipped"] = [];
   if (unfinished.length > 0) {
     skipped.push({ layers: ["tcp", "tls", "http"], reason: INTERRUPTED });
@@ -81,6 +82,9 @@ export async function diagnoseTarget(
       unfinished.push(...r.unfinished);
     }
   }
+  const mismatch = await osFinding;
+  // DNS findings first, as they were seen: the comparison belongs with them.
+  if (mismatch) findings.splice(dnsFindings, 0, mismatch);
   const { verdict, primaryCause } = summarize(findings, addresses, target.stages);
   return {
     name: target.name,
@@ -106,6 +110,8 @@ interface Resolved {
   addresses: string[];
   dnsMs: number;
   unfinished: Unfinished[];
+  /** The OS resolver comparison, still running: a finding only where the OS differs. */
+  osFinding?: Promise<Finding | null>;
 }
 
 async function resolve(
@@ -138,14 +144,11 @@ async function resolve(
   const all = [...new Set(answered.flat().flatMap((o) => o.addresses))];
   // Public answers are reported, never contacted: that traffic would not take Direct Connect.
   const addresses = all.filter((a) => isPrivate(a, target.ranges));
-  if (os) {
-    const seen = await os;
-    // A cancelled lookup said nothing about /etc/hosts: no finding, not a mismatch.
-    const mismatch = seen.cancelled ? null : classifyOsLookup(seen, all);
-    if (mismatch) findings.push(mismatch);
-  }
   const dnsMs = Math.max(0, ...findings.map((f) => f.timings.dns ?? 0));
-  return { findings, addresses, dnsMs, unfinished };
+  // The OS answer is compared when it comes, without holding up the connections meanwhile.
+  // A cancelled lookup said nothing about /etc/hosts: no finding, not a mismatch.
+  const osFinding = os?.then((seen) => (seen.cancelled ? null : classifyOsLookup(seen, all)));
+  return { findings, addresses, dnsMs, unfinished, osFinding };
 }
 
 interface AddressResult {
