@@ -15,6 +15,7 @@ import {
   classifyOsLookup,
   classifyTcp,
   classifyTls,
+  type SentRequest,
 } from "./classify.js";
 import { limiter } from "./limit.js";
 import { makePlan, REDACTED, type Plan } from "./plan.js";
@@ -202,6 +203,7 @@ async function probePath(
       reason: `${tlsFinding.code} on ${address}`,
     };
   }
+  const sent = sentRequest(plan, tls);
   const http = withoutSecrets(
     await probeHttp(ctx, {
       socket: tls.tlsSocket,
@@ -219,9 +221,23 @@ async function probePath(
     { address, stage: req.stage, path: req.path },
     before,
     plan.target.expectStatus,
+    sent,
   );
   httpFinding.evidence.headers = plan.shownHeaders;
   return { connection: [tcpFinding, tlsFinding], http: httpFinding, notTried: [], reason: "" };
+}
+
+/** What a support case asks about the request besides its ids: when, to which name, over what. */
+function sentRequest(plan: Plan, tls: { protocol?: string; cipher?: string }): SentRequest {
+  const port = plan.target.port;
+  return {
+    requestedAt: new Date().toISOString(),
+    sni: plan.servername,
+    // undici sends the origin's host, with the port when it is not 443.
+    host: port === 443 ? plan.servername : `${plan.servername}:${port}`,
+    tlsVersion: tls.protocol,
+    tlsCipher: tls.cipher,
+  };
 }
 
 /**
