@@ -30,15 +30,15 @@ async function serve(from: Date, to: Date): Promise<number> {
 async function handshake(port: number, insecure = false) {
   const ctx = { signal: new AbortController().signal, timeoutMs: 2000 };
   const tcp = await probeTcp(ctx, { address: "127.0.0.1", port });
-  if (!tcp.socket) throw new Error(`no connection: ${tcp.errno}`);
+  if (!tcp.socket) throw new Error(`no connection: ${tcp.observation.errno}`);
   const ca = simulatorCerts(NAME, "us-east-1").caPem;
-  const obs = await probeTls(ctx, {
+  const handshake = await probeTls(ctx, {
     socket: tcp.socket,
     servername: NAME,
     secureContext: tls.createSecureContext({ ca }),
   });
-  obs.tlsSocket?.destroy();
-  return classifyTls(obs, "127.0.0.1", { total: 0 }, insecure);
+  handshake.socket?.destroy();
+  return classifyTls(handshake.observation, "127.0.0.1", { total: 0 }, insecure);
 }
 
 describe("a certificate outside its dates", () => {

@@ -21,6 +21,7 @@ function reportOf(findings: Finding[]): Report {
     durationMs: 5,
     verdict: "failing",
     exitCode: 2,
+    interrupted: false,
     targets: [
       {
         name: "orders",
@@ -30,7 +31,9 @@ function reportOf(findings: Finding[]): Report {
         stages: ["prod"],
         verdict: "failing",
         primaryCause: null,
+        addresses: ["10.0.1.95"],
         skipped: [],
+        unfinished: [],
         insecure: false,
         durationMs: 5,
         findings,
