@@ -65,6 +65,28 @@ describe("diagnose against the simulator", () => {
     expect(r.primaryCause?.hint).toMatch(/not deployed/);
   });
 
+  it("gives a refused answer what a support case asks for, and a working one nothing extra", async () => {
+    sim.setStages({ prod: "ok" });
+    const before = Date.now();
+    const r = await diagnoseTarget(simTarget(sim));
+    const refused = at(r, "127.0.0.1", "http", "v2");
+    expect(refused?.code).toBe("HTTP_FORBIDDEN");
+    expect(refused?.evidence).toMatchObject({
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      apigwId: expect.stringMatching(/=$/),
+      sni: sim.endpoint,
+      host: `${sim.endpoint}:${sim.port}`,
+      tlsVersion: expect.stringMatching(/^TLSv1\.[23]$/),
+      tlsCipher: expect.any(String),
+    });
+    const sentAt = Date.parse(refused?.evidence.requestedAt ?? "");
+    expect(sentAt).toBeGreaterThanOrEqual(before - 1000);
+    expect(refused?.evidence.requestedAt).toMatch(/Z$/);
+    const ok = at(r, "127.0.0.1", "http", "prod");
+    expect(ok?.code).toBe("HTTP_OK");
+    expect(ok?.evidence.requestedAt).toBeUndefined();
+  });
+
   it("says a wrong API id when every stage answers Forbidden", async () => {
     const r = await diagnoseTarget(simTarget(sim, { apiId: "zzzzzzzzzz" }));
     expect(r.verdict).toBe("failing");
