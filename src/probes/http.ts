@@ -1,7 +1,7 @@
 import { subscribe } from "node:diagnostics_channel";
 import type { Duplex } from "node:stream";
 import type { Client, Dispatcher } from "undici";
-import { bounded, elapsed, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, type ProbeContext } from "./context.js";
 
 export interface HttpInput {
   /** A connected (and verified) socket; the probe consumes and closes it. */
@@ -17,6 +17,8 @@ export interface HttpInput {
 export interface HttpObservation {
   requestSent: boolean;
   timedOut: boolean;
+  /** The run was cancelled before the answer was complete. */
+  cancelled?: boolean;
   status?: number;
   headers?: Record<string, string>;
   body?: string;
@@ -27,6 +29,8 @@ export interface HttpObservation {
   bodyIncomplete?: boolean;
   errorCode?: string;
   errorMessage?: string;
+  /** No status came: the peer reset the connection, or closed it, after the request. */
+  connectionLost?: "reset" | "closed";
   ttfbMs?: number;
   totalMs: number;
 }
@@ -83,7 +87,12 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
   try {
     return await bounded<HttpObservation>(
       ctx,
-      () => ({ requestSent: true, timedOut: true, totalMs: elapsed(since()), ...soFar(progress) }),
+      (reason) => ({
+        requestSent: true,
+        ...ended(reason),
+        totalMs: elapsed(since()),
+        ...soFar(progress),
+      }),
       (settle) => {
         let finished = false;
         request(undici, client, input, controller.signal, since, progress).then(
@@ -94,10 +103,12 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
           (err: Error & { code?: string }) =>
             settle({
               requestSent: true,
+              cancelled: false,
               timedOut:
                 err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT",
               errorCode: err.code ?? err.name,
               errorMessage: err.message.split("\n")[0],
+              connectionLost: progress.status === undefined ? lostHow(err.code) : undefined,
               totalMs: elapsed(since()),
               ...soFar(progress),
             }),
@@ -112,6 +123,14 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
     await client.destroy().catch(() => {});
     input.socket.destroy();
   }
+}
+
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+/** undici reports a FIN as UND_ERR_SOCKET ("other side closed") and passes a RST through. */
+function lostHow(code: string | undefined): HttpObservation["connectionLost"] {
+  if (RESET_CODES.has(code ?? "")) return "reset";
+  return code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED" ? "closed" : undefined;
 }
 
 /** What has arrived so far, kept so a stalled or broken body still reports the status. */
@@ -167,6 +186,7 @@ async function request(
   return {
     requestSent: true,
     timedOut: false,
+    cancelled: false,
     status: p.status,
     headers: p.headers,
     body: Buffer.concat(p.chunks).toString("utf8"),

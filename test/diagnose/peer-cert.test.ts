@@ -34,13 +34,17 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
 });
 
-async function handshake(port: number, servername = DEFAULT_ENDPOINT): Promise<TlsObservation> {
+interface Handshake extends TlsObservation {
+  tlsSocket?: tls.TLSSocket;
+}
+
+async function handshake(port: number, servername = DEFAULT_ENDPOINT): Promise<Handshake> {
   const ctx = { signal: new AbortController().signal, timeoutMs: 5_000 };
   const tcp = await probeTcp(ctx, { address: "127.0.0.1", port });
-  if (!tcp.socket) throw new Error(`no connection: ${tcp.errno}`);
-  const o = await probeTls(ctx, { socket: tcp.socket, servername, secureContext: trusted });
-  o.tlsSocket?.destroy();
-  return o;
+  if (!tcp.socket) throw new Error(`no connection: ${tcp.observation.errno}`);
+  const t = await probeTls(ctx, { socket: tcp.socket, servername, secureContext: trusted });
+  t.socket?.destroy();
+  return { ...t.observation, tlsSocket: t.socket };
 }
 
 describe("peer certificate, converted once per certificate", () => {

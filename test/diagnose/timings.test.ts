@@ -116,7 +116,7 @@ describe("time to first byte", () => {
 async function connect(): Promise<tls.TLSSocket> {
   const ctx = { signal: new AbortController().signal, timeoutMs: 10_000 };
   const tcp = await probeTcp(ctx, { address: "127.0.0.1", port: server.port });
-  if (!tcp.socket) throw new Error(`no connection: ${tcp.errno}`);
+  if (!tcp.socket) throw new Error(`no connection: ${tcp.observation.errno}`);
   const secureContext = tls.createSecureContext({
     ca: (server as Peer & { caPem: string }).caPem,
   });
@@ -125,8 +125,9 @@ async function connect(): Promise<tls.TLSSocket> {
     servername: DEFAULT_ENDPOINT,
     secureContext,
   });
-  if (!t.tlsSocket || t.authorizationError) throw new Error(`no TLS: ${t.errorCode}`);
-  return t.tlsSocket;
+  if (!t.socket || t.observation.authorizationError)
+    throw new Error(`no TLS: ${t.observation.errorCode}`);
+  return t.socket;
 }
 
 async function until(done: () => boolean): Promise<void> {
