@@ -1,13 +1,21 @@
 // 3. Cold start: `apigw-diag --version` against a Node that does nothing.
-import { CLI, fmt, interleaved, median, ratio, type Figure } from "./lib.js";
+import { CLI_ARGV, fmt, interleaved, median, ratio, type Figure } from "./lib.js";
 
 export async function coldStart(reps: number): Promise<Figure[]> {
   const node = process.execPath;
   const [bare, version, help] = await interleaved(
     [
       { cmd: node, args: ["-e", "0"] },
-      { cmd: node, args: [CLI, "--version"], check: (t) => (t.code === 0 ? undefined : "failed") },
-      { cmd: node, args: [CLI, "--help"], check: (t) => (t.code === 0 ? undefined : "failed") },
+      {
+        cmd: node,
+        args: [...CLI_ARGV, "--version"],
+        check: (t) => (t.code === 0 ? undefined : "failed"),
+      },
+      {
+        cmd: node,
+        args: [...CLI_ARGV, "--help"],
+        check: (t) => (t.code === 0 ? undefined : "failed"),
+      },
     ],
     reps,
     3,

@@ -1,14 +1,36 @@
 // Section 4, the daemon itself: `apigw-diag daemon` over the same 100 targets, its CPU read from
 // /proc across a measuring window and divided by the checks it ran there (from its own
-// apigw_diag_runs_total), its RSS at the end.
+// apigw_diag_runs_total), its RSS sampled across the window.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { CLI, cpuMs, rssMiB } from "./lib.js";
 
+export interface RssSample {
+  /** Seconds since the window opened. */
+  s: number;
+  /** Target runs since the window opened. */
+  runs: number;
+  rssMiB: number;
+}
+
 export interface DaemonCpu {
+  /** Target runs in the window. */
   runs: number;
   cpuMs: number;
-  rssMiB: number;
+  /** Window length actually measured, in milliseconds. */
+  windowMs: number;
+  samples: RssSample[];
+}
+
+export interface DaemonWindow {
+  /** node flags before dist/cli.js. */
+  nodeFlags: string[];
+  warmupMs: number;
+  /** The window ends after this long... */
+  maxWindowMs: number;
+  /** ...or once the daemon has run this many targets in it, whichever comes first. */
+  maxRuns: number;
+  sampleEveryMs: number;
 }
 
 const sumRuns = (metrics: string): number =>
@@ -17,18 +39,14 @@ const sumRuns = (metrics: string): number =>
     .filter((l) => l.startsWith("apigw_diag_runs_total{"))
     .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
 
-/** Runs the daemon on `config` (which must give it a short interval), `warmupMs` then `windowMs`. */
-export async function daemonCpu(
-  config: string,
-  warmupMs: number,
-  windowMs: number,
-): Promise<DaemonCpu> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the daemon on `config` (which must give it a short interval): warm-up, then the window. */
+export async function daemonCpu(config: string, w: DaemonWindow): Promise<DaemonCpu> {
   const child = spawn(
     process.execPath,
-    [CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
-    {
-      stdio: ["ignore", "pipe", "inherit"],
-    },
+    [...w.nodeFlags, CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
+    { stdio: ["ignore", "pipe", "inherit"] },
   );
   try {
     const port = await new Promise<number>((resolve, reject) => {
@@ -42,13 +60,19 @@ export async function daemonCpu(
       child.once("exit", (code) => reject(new Error(`daemon exited ${code}`)));
     });
     child.stdout.resume(); // its run lines are not read, only drained
-    const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const runs = async () =>
+      sumRuns(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
     const pid = child.pid as number;
-    await new Promise((r) => setTimeout(r, warmupMs));
-    const [cpu0, runs0] = [cpuMs(pid), sumRuns(await metrics())];
-    await new Promise((r) => setTimeout(r, windowMs));
-    const [cpu1, runs1] = [cpuMs(pid), sumRuns(await metrics())];
-    return { runs: runs1 - runs0, cpuMs: cpu1 - cpu0, rssMiB: rssMiB(pid) };
+    await sleep(w.warmupMs);
+    const [cpu0, runs0, t0] = [cpuMs(pid), await runs(), performance.now()];
+    const samples: RssSample[] = [{ s: 0, runs: 0, rssMiB: rssMiB(pid) }];
+    let done = 0;
+    while (performance.now() - t0 < w.maxWindowMs && done < w.maxRuns) {
+      await sleep(Math.min(w.sampleEveryMs, w.maxWindowMs - (performance.now() - t0)));
+      done = (await runs()) - runs0;
+      samples.push({ s: (performance.now() - t0) / 1000, runs: done, rssMiB: rssMiB(pid) });
+    }
+    return { runs: done, cpuMs: cpuMs(pid) - cpu0, windowMs: performance.now() - t0, samples };
   } finally {
     child.kill("SIGTERM");
   }

@@ -1,6 +1,6 @@
 // 1. A healthy endpoint: `diagnose` against the dig + curl runbook doing the same checks.
 import {
-  CLI,
+  CLI_ARGV,
   RUNBOOK,
   fmt,
   interleaved,
@@ -14,7 +14,7 @@ import { STAGES, healthyStages } from "./stages.js";
 
 export function diagnoseArgs(sim: SimInfo, timeout: string): string[] {
   return [
-    CLI,
+    ...CLI_ARGV,
     "diagnose",
     "--endpoint",
     sim.endpoint,

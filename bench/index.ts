@@ -1,6 +1,8 @@
 // `npm run bench`: apigw-diag side by side with the tools it replaces or stands beside, against
 // the same simulated endpoint (2 addresses x 2 stages). Prints figures, ratios and goals.
 //   npm run bench -- [--reps N] [--timeout SECONDS] [--only healthy,blackhole,coldstart,cpu]
+//                    [--daemon-window SECONDS]
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { blackHole } from "./blackhole.js";
 import { coldStart } from "./coldstart.js";
@@ -13,6 +15,8 @@ const { values } = parseArgs({
     reps: { type: "string", default: "15" },
     timeout: { type: "string", default: "1" },
     only: { type: "string", default: "healthy,blackhole,coldstart,cpu" },
+    // The shipped daemon's window: until 10k target runs or this many seconds.
+    "daemon-window": { type: "string", default: "150" },
   },
 });
 const reps = Number(values.reps);
@@ -42,6 +46,7 @@ const run = async (name: string, what: string, section: () => Promise<Figure[]>)
   process.stderr.write(`bench: ${what}...\n`);
   const got = await section();
   print(got);
+  process.stdout.write(`${"".padEnd(11)} load average after it: ${load()}\n`);
   figures.push(...got);
 };
 
@@ -56,13 +61,22 @@ function print(rows: Figure[]): void {
   }
 }
 
-process.stdout.write(`apigw-diag bench: node ${process.version}, ${reps} repetitions, medians\n`);
+// The host is shared: its load says how far apart two runs' figures may be.
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+process.stdout.write(
+  `apigw-diag bench: node ${process.version}, ${reps} repetitions, medians; load average ${load()}\n`,
+);
 await run("healthy", "1. healthy endpoint, diagnose vs dig + curl", () => healthy(reps));
 await run("blackhole", "2. every address drops TCP/443", () =>
   blackHole(Math.max(3, Math.ceil(reps / 5)), timeout),
 );
 await run("coldstart", "3. cold start", () => coldStart(reps * 2));
-await run("cpu", "4. CPU and RSS at 100 targets", () => cpu(3, !blackboxAbsent));
+await run("cpu", "4. CPU and RSS at 100 targets", () =>
+  cpu(3, !blackboxAbsent, Number(values["daemon-window"])),
+);
 const unmet = figures.filter((f) => f.met === false).length;
 process.stdout.write(
   `${figures.filter((f) => f.met !== undefined).length - unmet} goals met, ${unmet} not met\n`,

@@ -8,6 +8,23 @@ import type { ReadyLine } from "../src/simulator/main.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = path.join(ROOT, "dist/cli.js");
+/** The node flags in dist/cli.js's own `#!` line: the CLI is started with them, as its bin is. */
+export const CLI_FLAGS: string[] =
+  /^#!\/usr\/bin\/env -S node(.*)$/m
+    .exec(readFileSync(CLI, "utf8").split("\n")[0] ?? "")?.[1]
+    ?.trim()
+    .split(/\s+/)
+    .filter(Boolean) ?? [];
+/** `node <flags> dist/cli.js`: what `apigw-diag` runs. */
+export const CLI_ARGV = [...CLI_FLAGS, CLI];
+/** The daemon's node flags as the container's launcher passes them (the Dockerfile's ENV). */
+export const DAEMON_FLAGS: string[] = (() => {
+  const m = /APIGW_DIAG_DAEMON_NODE_FLAGS="([^"]*)"/.exec(
+    readFileSync(path.join(ROOT, "Dockerfile"), "utf8"),
+  );
+  if (!m) throw new Error("Dockerfile: no APIGW_DIAG_DAEMON_NODE_FLAGS");
+  return (m[1] ?? "").split(/\s+/).filter(Boolean);
+})();
 export const SIMULATOR = path.join(ROOT, "dist/simulator/main.js");
 export const RUNBOOK = path.join(ROOT, "bench/runbook.sh");
 
