@@ -67,6 +67,11 @@ subscribe("undici:client:sendHeaders", (message) => {
   requestSentAt.set(socket, performance.now());
 });
 
+/** Why a probe's client is closed once it is done: one error, built once. */
+const FINISHED = Object.assign(new Error("apigw-diag: check finished, connection closed"), {
+  code: "APIGW_DIAG_FINISHED",
+});
+
 export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<HttpObservation> {
   const started = performance.now();
   // From the request's first byte; from the probe's start when it never got that far.
@@ -120,7 +125,9 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
       },
     );
   } finally {
-    await client.destroy().catch(() => {});
+    // With a reason: without one, undici builds a ClientDestroyedError and, as the socket closes,
+    // a SocketError, stacks and all, for every request (0.4 s in a daemon's 25 s --cpu-prof).
+    await client.destroy(FINISHED).catch(() => {});
     input.socket.destroy();
   }
 }
