@@ -4,7 +4,9 @@
 export type Layer = "dns" | "tcp" | "tls" | "http";
 export type FindingStatus = "pass" | "warn" | "fail";
 export type Verdict = "healthy" | "degraded" | "failing";
-export type AccessMode = "header" | "host" | "alias";
+export type AccessMode = "header" | "host" | "alias" | "domain";
+/** Which address families are probed: `auto` tries IPv6 only when this host has IPv6 connectivity. */
+export type Family = "auto" | "4" | "6";
 
 export const FINDING_CODES = [
   "DNS_OK",
@@ -16,6 +18,7 @@ export const FINDING_CODES = [
   "DNS_MALFORMED",
   "DNS_PUBLIC_ADDRESS",
   "DNS_OS_MISMATCH",
+  "DNS_DOMAIN_ELSEWHERE",
   "TCP_OK",
   "TCP_TIMEOUT",
   "TCP_REFUSED",
@@ -36,6 +39,8 @@ export const FINDING_CODES = [
   "HTTP_NOT_API_GATEWAY",
   "HTTP_TIMEOUT",
   "HTTP_UNEXPECTED_STATUS",
+  "HTTP_MODE_REJECTED",
+  "HTTP_DOMAIN_FORBIDDEN",
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -76,10 +81,20 @@ export interface Resolver {
 /** One fully resolved target: everything a diagnosis needs, already validated. */
 export interface Target {
   name: string;
-  endpoint: string;
-  apiId: string;
+  /** The interface endpoint's DNS name; optional only in mode `domain`. */
+  endpoint?: string;
+  /** Optional only in mode `domain` (then it enables the comparison with the API's own names). */
+  apiId?: string;
+  /** Empty only in mode `domain`, where base paths take their place. */
   stages: string[];
   mode: AccessMode;
+  /** Mode `domain`: the private custom domain name. */
+  domain?: string;
+  /** Mode `domain`: base paths without slashes; "" is the root (`/`). */
+  basePaths: string[];
+  family: Family;
+  /** Header mode, every stage Forbidden through an address: ask host and alias mode too. */
+  compareModes: boolean;
   path: string;
   expectStatus: number[];
   headers: HeaderSpec[];
@@ -105,10 +120,14 @@ export interface PrimaryCause {
 
 export interface TargetReport {
   name: string;
-  endpoint: string;
-  apiId: string;
+  endpoint: string | null;
+  apiId: string | null;
   mode: AccessMode;
+  /** The stages probed; in mode `domain`, the base paths ("/" for the root). */
   stages: string[];
+  domain?: string;
+  /** What the other access modes answered, when the tool compared them (DESIGN: access modes). */
+  comparisons?: ModeAnswer[];
   verdict: Verdict;
   primaryCause: PrimaryCause | null;
   /** Layers not tried, and why (a lower layer failed). */
@@ -116,6 +135,21 @@ export interface TargetReport {
   insecure: boolean;
   durationMs: number;
   findings: Finding[];
+}
+
+/** One request the tool sent in another access mode, through the same address, to compare. */
+export interface ModeAnswer {
+  address: string;
+  /** The stage (or base path) whose answer is compared. */
+  stage: string;
+  mode: AccessMode;
+  /** The stage asked in this mode (differs from `stage` when a base path is compared). */
+  request: string;
+  status?: number;
+  code?: FindingCode;
+  requestId?: string;
+  /** Why there is no answer (TCP/TLS failure), when there is none. */
+  error?: string;
 }
 
 export interface Report {

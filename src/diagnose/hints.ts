@@ -1,4 +1,5 @@
 import type { FindingCode } from "../types.js";
+import { ACCESS_HINTS } from "./hints-access.js";
 
 /** What to change, per finding code: the likely causes DESIGN.md names, most likely first. */
 export const HINTS: Record<FindingCode, string> = {
@@ -54,4 +55,6 @@ export const HINTS: Record<FindingCode, string> = {
     "The request was sent but no response came: an inline device, or MTU trouble on larger packets.",
   HTTP_UNEXPECTED_STATUS:
     "An answer this tool does not recognise: see the status and body in the evidence.",
+  // Access modes, custom domain names, dualstack: their own block (hints-access.ts).
+  ...ACCESS_HINTS,
 };

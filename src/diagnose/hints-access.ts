@@ -1,0 +1,21 @@
+// Hints for today's private APIs (issue: STRICT access mode, private custom domain names,
+// dualstack endpoints), kept apart from hints.ts so the two vocabularies can grow separately.
+// AWS documents what STRICT requires (SNI host matching; only private DNS names and custom domain
+// names for private APIs) and that a domain needs a domain name access association; it does not
+// document what the refusal looks like on the wire, which is why the tool compares access modes
+// itself instead of reading the refusal's text.
+import type { FindingCode } from "../types.js";
+
+export const ACCESS_HINTS = {
+  DNS_DOMAIN_ELSEWHERE:
+    "The custom domain name resolves to addresses that are not this VPC endpoint's: the Route 53 private hosted zone's alias record points at another endpoint, or the on-prem resolver does not forward that zone to a Route 53 Resolver inbound endpoint (and answers from elsewhere).",
+  HTTP_MODE_REJECTED:
+    "Header mode (endpoint name plus x-apigw-api-id) is refused while host or alias mode answers through the same address: the API most likely uses an enhanced security policy (SecurityPolicy_TLS13_*) in STRICT endpoint access mode, which accepts only private DNS names and custom domain names with SNI equal to Host; or a proxy is rewriting Host. Call the API with its private DNS name ({apiId}.execute-api.{region}.amazonaws.com) or the custom domain name, or set the API's endpoint access mode to BASIC (it takes about 15 minutes to take effect).",
+  HTTP_DOMAIN_FORBIDDEN:
+    "The custom domain name answers Forbidden while the API answers through the same address: there is no domain name access association between this domain name and this VPC endpoint (a new one takes about 15 minutes to be ready), no base path mapping for this base path, or the domain name's resource policy (its `policy`) does not allow this VPC endpoint.",
+} as const satisfies Partial<Record<FindingCode, string>>;
+
+/** Only the IPv6 addresses fail where IPv4 works (primary cause hint, verdict.ts). */
+export function ipv6OnlyHint(failing: string[], working: string[], codeHint: string): string {
+  return `Only the IPv6 addresses ${failing.join(", ")} fail while ${working.join(", ")} work: a dualstack endpoint whose security group has an inbound rule for TCP/443 from the on-prem IPv4 range but none for the on-prem IPv6 range is the usual cause; also check the IPv6 route toward the VPC's IPv6 CIDR (BGP IPv6 prefixes over Direct Connect) and NACL IPv6 rules. ${codeHint}`;
+}
