@@ -43,8 +43,27 @@ function targetOptions<T>(y: Argv<T>) {
     .option("timeout", { type: "string", describe: "per-phase timeout [default: 5s]" })
     .option("ca-file", { type: "string", describe: "PEM CA added to the system roots" })
     .option("mode", {
-      choices: ["header", "host", "alias"] as const,
-      describe: "access mode [default: header]",
+      choices: ["header", "host", "alias", "domain"] as const,
+      describe: "access mode [default: header; domain with --domain]",
+    })
+    .option("domain", {
+      type: "string",
+      describe: "private custom domain name to call (mode domain); --endpoint then optional",
+    })
+    .option("base-path", {
+      type: "string",
+      array: true,
+      describe: "base path of the custom domain, in place of stages (repeatable) [default: /]",
+    })
+    .option("family", {
+      type: "string",
+      choices: ["auto", "4", "6"] as const,
+      describe:
+        "address families to probe; auto: IPv6 when this host has IPv6 connectivity [default: auto]",
+    })
+    .option("compare-modes", {
+      type: "boolean",
+      describe: "when header mode is Forbidden, compare with host and alias mode [default: true]",
     })
     .option("path", { type: "string", describe: "path appended to /<stage> [default: /]" })
     .option("header", {
