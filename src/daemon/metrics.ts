@@ -43,7 +43,7 @@ export class DaemonMetrics {
     new Gauge({
       name: "apigw_diag_probe_success",
       help: "1 when the stage answered as expected through the address in the last run, else 0 (address is empty when DNS gave no usable address)",
-      labelNames: ["target", "stage", "address"],
+      labelNames: ["target", "stage", "address", "mode"],
       registers,
       collect() {
         this.reset();
@@ -155,7 +155,7 @@ export class DaemonMetrics {
 }
 
 interface Sample {
-  labels: { target: string; stage: string; address: string };
+  labels: { target: string; stage: string; address: string; mode: string };
   value: 0 | 1;
 }
 
@@ -171,7 +171,7 @@ export function probeSuccess(report: TargetReport): Sample[] {
   for (const stage of report.stages) {
     for (const address of addresses.length > 0 ? addresses : [""]) {
       const value = ok.has(`${stage}|${address}`) ? 1 : 0;
-      samples.push({ labels: { target: report.name, stage, address }, value });
+      samples.push({ labels: { target: report.name, stage, address, mode: report.mode }, value });
     }
   }
   return samples;

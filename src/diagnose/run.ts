@@ -6,9 +6,12 @@ import { probeHttp, type HttpObservation } from "../probes/http.js";
 import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
+import { ipv6Connectivity, type Ipv6Connectivity } from "../probes/ipv6-connectivity.js";
 import type { Finding, Report, Target, TargetReport, Timings } from "../types.js";
 import { version } from "../version.js";
-import { isPrivate } from "./addresses.js";
+import { judgeAddresses } from "./addresses.js";
+import { compareModes, domainElsewhere, type Send } from "./compare.js";
+import { splitByFamily } from "./family.js";
 import {
   classifyDns,
   classifyHttp,
@@ -28,6 +31,8 @@ export interface RunOptions {
   lookup?: LookupFn;
   /** Body bytes read at most per response. */
   maxBodyBytes?: number;
+  /** Replaces this host's IPv6 connectivity check for --family auto (tests). */
+  ipv6?: () => Ipv6Connectivity;
 }
 
 const MAX_CNAMES = 8;
@@ -58,8 +63,26 @@ export async function diagnoseTarget(target: Target, opts: RunOptions = {}): Pro
     signal: opts.signal ?? new AbortController().signal,
     timeoutMs: target.timeoutMs,
   };
-  const { findings, addresses, dnsMs } = await resolve(plan, ctx, opts);
-  const skipped: TargetReport["skipped"] = [];
+  const resolved = await resolve(plan, ctx, opts);
+  const { findings, dnsMs } = resolved;
+  if (target.mode === "domain" && target.endpoint) {
+    // The domain must lead to this endpoint: resolve the endpoint too, and compare.
+    const endpoint = await resolve({ ...plan, resolveName: target.endpoint }, ctx, opts, false);
+    findings.push(...endpoint.findings);
+    const elsewhere = domainElsewhere(plan, resolved.addresses, endpoint);
+    if (elsewhere) findings.push(elsewhere);
+  }
+  const { tried: addresses, notTried } = splitByFamily(
+    resolved.addresses,
+    target.family,
+    opts.ipv6 ?? ipv6Connectivity,
+  );
+  const skipped: TargetReport["skipped"] = notTried.map(({ address, reason }) => ({
+    address,
+    layers: ["tcp", "tls", "http"],
+    reason,
+  }));
+  let comparisons: TargetReport["comparisons"];
   if (addresses.length === 0) {
     skipped.push({ layers: ["tcp", "tls", "http"], reason: "no usable private address from DNS" });
   } else {
@@ -71,14 +94,20 @@ export async function diagnoseTarget(target: Target, opts: RunOptions = {}): Pro
       findings.push(...r.findings);
       skipped.push(...r.skipped);
     }
+    const send: Send = (address, spec) =>
+      limit(() => probePath(plan, ctx, opts, address, spec, dnsMs));
+    comparisons = await compareModes(plan, findings, addresses, send);
   }
-  const { verdict, primaryCause } = summarize(findings, addresses, target.stages);
+  const units = plan.requests.map((r) => r.stage);
+  const { verdict, primaryCause } = summarize(findings, addresses, units);
   return {
     name: target.name,
-    endpoint: target.endpoint,
-    apiId: target.apiId,
+    endpoint: target.endpoint ?? null,
+    apiId: target.apiId ?? null,
     mode: target.mode,
-    stages: target.stages,
+    stages: units,
+    ...(target.domain ? { domain: target.domain } : {}),
+    ...(comparisons?.length ? { comparisons } : {}),
     verdict,
     primaryCause,
     skipped,
@@ -88,11 +117,21 @@ export async function diagnoseTarget(target: Target, opts: RunOptions = {}): Pro
   };
 }
 
+export interface Resolved {
+  findings: Finding[];
+  /** The endpoint's addresses (every resolver's, by the rules of addresses.ts). */
+  addresses: string[];
+  /** Every address any resolver answered, the endpoint's or not. */
+  all: string[];
+  dnsMs: number;
+}
+
 async function resolve(
   plan: Plan,
   ctx: ProbeContext,
   opts: RunOptions,
-): Promise<{ findings: Finding[]; addresses: string[]; dnsMs: number }> {
+  compareOs = plan.target.compareOs,
+): Promise<Resolved> {
   const name = plan.resolveName;
   const perResolver = plan.resolvers.map((resolver) =>
     Promise.all(
@@ -107,18 +146,26 @@ async function resolve(
       ),
     ),
   );
-  const os = plan.target.compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;
+  const os = compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;
   const observations = await Promise.all(perResolver);
   const findings = observations.map((obs) => classifyDns(obs, plan.ranges));
   const all = [...new Set(observations.flat().flatMap((o) => o.addresses))];
   // Public answers are reported, never contacted: that traffic would not take Direct Connect.
-  const addresses = all.filter((a) => isPrivate(a, plan.ranges));
+  // Judged per resolver: the dualstack rule looks at that resolver's A answers for the name.
+  const accepted = new Set(
+    observations.flatMap((obs) =>
+      judgeAddresses([...new Set(obs.flatMap((o) => o.addresses))], plan.ranges)
+        .filter((j) => j.rule !== null)
+        .map((j) => j.address),
+    ),
+  );
+  const addresses = all.filter((a) => accepted.has(a));
   if (os) {
     const mismatch = classifyOsLookup(await os, all);
     if (mismatch) findings.push(mismatch);
   }
   const dnsMs = Math.max(0, ...findings.map((f) => f.timings.dns ?? 0));
-  return { findings, addresses, dnsMs };
+  return { findings, addresses, all, dnsMs };
 }
 
 interface AddressResult {
@@ -136,7 +183,9 @@ async function probeAddress(
   limit: <T>(task: () => Promise<T>) => Promise<T>,
 ): Promise<AddressResult> {
   const results = await Promise.all(
-    plan.requests.map((req) => limit(() => probePath(plan, ctx, opts, address, req, dnsMs))),
+    plan.requests.map((req) =>
+      limit(() => probePath(plan, ctx, opts, address, planSpec(plan, req), dnsMs)),
+    ),
   );
   const findings: Finding[] = [];
   const skipped: TargetReport["skipped"] = [];
@@ -164,19 +213,35 @@ async function probeAddress(
   return { findings, skipped: dedupeSkips(skipped) };
 }
 
-interface PathResult {
+export interface PathResult {
   connection: Finding[];
   http?: Finding;
   notTried: ("tls" | "http")[];
   reason: string;
 }
 
+/** One request as sent: the name in SNI and Host, the headers, the path, the stage it is for. */
+export interface RequestSpec {
+  stage: string;
+  path: string;
+  servername: string;
+  headers: Record<string, string>;
+  shownHeaders: Record<string, string>;
+}
+
+const planSpec = (plan: Plan, req: { stage: string; path: string }): RequestSpec => ({
+  ...req,
+  servername: plan.servername,
+  headers: plan.headers,
+  shownHeaders: plan.shownHeaders,
+});
+
 async function probePath(
   plan: Plan,
   ctx: ProbeContext,
   opts: RunOptions,
   address: string,
-  req: { stage: string; path: string },
+  req: RequestSpec,
   dnsMs: number,
 ): Promise<PathResult> {
   const port = plan.target.port;
@@ -190,7 +255,7 @@ async function probePath(
     };
   const tls = await probeTls(ctx, {
     socket: tcp.socket,
-    servername: plan.servername,
+    servername: req.servername,
     secureContext: plan.secureContext,
   });
   const tlsFinding = classifyTls(tls, address, tcpFinding.timings, plan.target.insecure);
@@ -205,10 +270,10 @@ async function probePath(
   const http = withoutSecrets(
     await probeHttp(ctx, {
       socket: tls.tlsSocket,
-      host: plan.servername,
+      host: req.servername,
       port,
       path: req.path,
-      headers: plan.headers,
+      headers: req.headers,
       maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
     }),
     plan.secrets,
@@ -220,7 +285,7 @@ async function probePath(
     before,
     plan.target.expectStatus,
   );
-  httpFinding.evidence.headers = plan.shownHeaders;
+  httpFinding.evidence.headers = req.shownHeaders;
   return { connection: [tcpFinding, tlsFinding], http: httpFinding, notTried: [], reason: "" };
 }
 

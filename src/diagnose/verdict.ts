@@ -1,5 +1,7 @@
 // Findings -> verdict and one primary cause, with the cross-evidence a person would use.
 import type { Finding, FindingCode, Layer, PrimaryCause, Verdict } from "../types.js";
+import { isIpv6 } from "./addresses.js";
+import { ipv6OnlyHint } from "./hints-access.js";
 
 const LAYERS: Layer[] = ["dns", "tcp", "tls", "http"];
 const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
@@ -96,6 +98,16 @@ function crossEvidenceHint(
     if (hitS.length === stages.length) {
       return `Every stage answers Forbidden: check the API id sent in x-apigw-api-id (is it this API's, a PRIVATE API, in this region?) and the endpoint access mode (STRICT security policies refuse header mode: compare with --mode host). ${sample.hint}`;
     }
+  }
+  const workingV4 = workingAddresses.filter((a) => !isIpv6(a));
+  if (
+    sample.layer !== "dns" &&
+    hitA.length > 0 &&
+    hitA.every(isIpv6) &&
+    workingV4.length > 0 &&
+    workingAddresses.every((a) => !isIpv6(a))
+  ) {
+    return ipv6OnlyHint(hitA, workingV4, sample.hint);
   }
   if (
     (sample.layer === "tcp" || sample.layer === "tls") &&

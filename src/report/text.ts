@@ -41,9 +41,11 @@ function verdictWord(v: Verdict, paint: (c: Color, s: string) => string): string
 }
 
 function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
-  const lines = [
-    `${verdictWord(t.verdict, paint)}  ${printable(t.name)}: ${t.endpoint} · api ${t.apiId} · mode ${t.mode} · stages ${t.stages.join(", ")}`,
-  ];
+  const what =
+    t.mode === "domain"
+      ? `${t.domain ?? "?"}${t.endpoint ? ` via ${t.endpoint}` : ""}${t.apiId ? ` · api ${t.apiId}` : ""} · mode domain · base paths ${t.stages.join(", ")}`
+      : `${t.endpoint ?? "?"} · api ${t.apiId ?? "?"} · mode ${t.mode} · stages ${t.stages.join(", ")}`;
+  const lines = [`${verdictWord(t.verdict, paint)}  ${printable(t.name)}: ${what}`];
   if (t.insecure)
     lines.push(
       paint(
@@ -61,10 +63,30 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   for (const f of dnsLines)
     lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(18)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
+  lines.push(...comparisons(t, paint));
   for (const s of t.skipped) {
     const where = [s.address, s.stage].filter(Boolean).join(" ") || "all addresses";
     lines.push(
       paint("dim", `  not tried on ${where}: ${s.layers.join(", ")} (${printable(s.reason)})`),
+    );
+  }
+  return lines;
+}
+
+/** What the other access modes answered through the same address, when the tool compared. */
+function comparisons(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
+  if (!t.comparisons?.length) return [];
+  const lines = ["", `  compared with other access modes (the run used mode ${t.mode}):`];
+  for (const a of t.comparisons) {
+    const answer =
+      a.status !== undefined
+        ? `${a.status} ${a.code ?? ""}${a.requestId ? ` (request id ${printable(a.requestId)})` : ""}`
+        : `no answer: ${printable(a.error ?? "?")}`;
+    lines.push(
+      paint(
+        "dim",
+        `    ${a.address} ${a.stage}: ${a.mode} mode, ${printable(a.request)} -> ${answer}`,
+      ),
     );
   }
   return lines;
