@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/load.js";
 import { diagnose } from "../diagnose/run.js";
+import { logReport } from "../report/events.js";
 import { renderJson } from "../report/json.js";
 import { renderText } from "../report/text.js";
 import type { Report } from "../types.js";
@@ -19,40 +20,15 @@ export async function runDiagnose(
     lookup: opts.lookup,
   });
   logReport(opts.log, report);
-  process.stdout.write(
+  await write(
     opts.format === "json" ? renderJson(report) : renderText(report, { color: opts.color }),
   );
+  if (report.interrupted)
+    process.stderr.write(`apigw-diag: interrupted after ${report.durationMs} ms\n`);
   return report;
 }
 
-/** One event per finding, then a summary per target and overall. */
-export function logReport(log: Logger, report: Report): void {
-  for (const t of report.targets) {
-    for (const f of t.findings) {
-      const level = f.status === "fail" ? "warn" : "info";
-      log[level](
-        { event: "finding", target: t.name, ...f },
-        `${f.code}${f.address ? ` ${f.address}` : ""}${f.stage ? ` ${f.stage}` : ""}`,
-      );
-    }
-    log.info(
-      {
-        event: "target",
-        target: t.name,
-        verdict: t.verdict,
-        primaryCause: t.primaryCause?.code ?? null,
-        durationMs: t.durationMs,
-      },
-      `${t.name}: ${t.verdict}`,
-    );
-  }
-  log.info(
-    {
-      event: "summary",
-      verdict: report.verdict,
-      exitCode: report.exitCode,
-      durationMs: report.durationMs,
-    },
-    report.verdict,
-  );
+/** Resolves once the report is handed to the OS, so the process may exit right after. */
+function write(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }

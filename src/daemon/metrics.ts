@@ -35,6 +35,7 @@ export class DaemonMetrics {
   /** Targets that have counter or histogram series (those outlive a target's last report). */
   private readonly counted = new Set<string>();
   private readonly runs: Counter<"target" | "verdict">;
+  private readonly runErrors: Counter<"target">;
   private readonly phases: Histogram<"target" | "phase">;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
@@ -108,6 +109,12 @@ export class DaemonMetrics {
       labelNames: ["target", "verdict"],
       registers,
     });
+    this.runErrors = new Counter({
+      name: "apigw_diag_run_errors_total",
+      help: "Runs per target that ended in an internal error instead of a report",
+      labelNames: ["target"],
+      registers,
+    });
     this.phases = new Histogram({
       name: "apigw_diag_phase_duration_seconds",
       help: "Duration of each phase: dns per resolver, connect and tls per connection, ttfb and total per request, total also per failed tcp or tls finding",
@@ -133,6 +140,12 @@ export class DaemonMetrics {
     }
   }
 
+  /** A run that threw (a bug): it left no report, so nothing else of the target changes. */
+  recordError(name: string): void {
+    this.counted.add(name);
+    this.runErrors.inc({ target: name });
+  }
+
   /** Keeps only these targets (after a reload): the others' series go, counters included. */
   retain(names: Iterable<string>): void {
     const keep = new Set(names);
@@ -141,6 +154,7 @@ export class DaemonMetrics {
       if (keep.has(name)) continue;
       for (const verdict of VERDICTS) this.runs.remove({ target: name, verdict });
       for (const phase of PHASES) this.phases.remove({ target: name, phase });
+      this.runErrors.remove({ target: name });
       this.counted.delete(name);
     }
   }
@@ -179,9 +193,7 @@ export function probeSuccess(report: TargetReport): Sample[] {
 
 /** The addresses a run connected to, in a stable order. */
 export function resolvedAddresses(report: TargetReport): string[] {
-  const seen = new Set<string>();
-  for (const f of report.findings) if (f.layer !== "dns" && f.address) seen.add(f.address);
-  return [...seen].sort();
+  return [...report.addresses].sort();
 }
 
 function countCodes(findings: Finding[]): Map<string, number> {

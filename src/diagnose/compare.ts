@@ -10,7 +10,7 @@
 // this decides on what the other names answer, never on the refusal's text.
 import type { AccessMode, Finding, FindingCode, ModeAnswer } from "../types.js";
 import { finding } from "./classify.js";
-import type { Plan } from "./plan.js";
+import type { PreparedTarget } from "./plan.js";
 import type { PathResult, RequestSpec, Resolved } from "./run.js";
 
 export type Send = (address: string, spec: RequestSpec) => Promise<PathResult>;
@@ -27,12 +27,12 @@ function answeredOtherwise(answer: ModeAnswer): boolean {
 }
 
 export async function compareModes(
-  plan: Plan,
+  plan: PreparedTarget,
   findings: Finding[],
   addresses: string[],
   send: Send,
 ): Promise<ModeAnswer[]> {
-  const { target } = plan;
+  const target = plan;
   if (!target.compareModes || !plan.apiNames) return [];
   if (target.mode !== "header" && target.mode !== "domain") return [];
   if (target.mode === "domain" && target.stages.length === 0) return [];
@@ -49,7 +49,11 @@ export async function compareModes(
 }
 
 /** The address's http findings, when every stage (or base path) answered Forbidden; else null. */
-function allForbidden(plan: Plan, findings: Finding[], address: string): Finding[] | null {
+function allForbidden(
+  plan: PreparedTarget,
+  findings: Finding[],
+  address: string,
+): Finding[] | null {
   const http = findings.filter((f) => f.layer === "http" && f.address === address);
   const forbidden = http.filter((f) => f.code === "HTTP_FORBIDDEN");
   return forbidden.length === plan.requests.length && http.length === forbidden.length
@@ -57,14 +61,14 @@ function allForbidden(plan: Plan, findings: Finding[], address: string): Finding
     : null;
 }
 
-type Names = NonNullable<Plan["apiNames"]>;
+type Names = NonNullable<PreparedTarget["apiNames"]>;
 
-function spec(plan: Plan, mode: AccessMode, stage: string, names: Names): RequestSpec {
-  const path = `/${encodeURIComponent(stage)}${plan.target.path}`;
+function spec(plan: PreparedTarget, mode: AccessMode, stage: string, names: Names): RequestSpec {
+  const path = `/${encodeURIComponent(stage)}${plan.path}`;
   const headers = { ...plan.commonHeaders };
   const servername =
-    mode === "host" ? names.host : mode === "alias" ? names.alias : (plan.target.endpoint ?? "");
-  if (mode === "header") headers["x-apigw-api-id"] = plan.target.apiId ?? "";
+    mode === "host" ? names.host : mode === "alias" ? names.alias : (plan.endpoint ?? "");
+  if (mode === "header") headers["x-apigw-api-id"] = plan.apiId ?? "";
   const shownHeaders = Object.fromEntries(
     Object.keys(headers).map((k) => [k, plan.shownHeaders[k] ?? headers[k] ?? ""]),
   );
@@ -106,7 +110,7 @@ const asked = (f: Finding): ModeAnswer => ({
 });
 
 async function compareHeader(
-  plan: Plan,
+  plan: PreparedTarget,
   address: string,
   forbidden: Finding[],
   send: Send,
@@ -148,7 +152,7 @@ async function compareHeader(
 }
 
 async function compareDomain(
-  plan: Plan,
+  plan: PreparedTarget,
   address: string,
   forbidden: Finding[],
   send: Send,
@@ -156,7 +160,7 @@ async function compareDomain(
   const names = plan.apiNames as Names;
   const answers: ModeAnswer[] = [];
   // The API's stages, header mode first, then host mode (a STRICT API refuses header mode).
-  for (const stage of plan.target.stages) {
+  for (const stage of plan.stages) {
     for (const mode of ["header", "host"] as const) {
       const answer = await ask(send, address, stage, mode, spec(plan, mode, stage, names));
       answers.push(answer);
@@ -185,21 +189,21 @@ async function compareDomain(
 
 /** DNS_DOMAIN_ELSEWHERE: the domain's answers that are not among the endpoint's. */
 export function domainElsewhere(
-  plan: Plan,
+  plan: PreparedTarget,
   domainAddresses: string[],
   endpoint: Resolved,
 ): Finding | null {
   if (domainAddresses.length === 0 || endpoint.all.length === 0) return null;
   const elsewhere = domainAddresses.filter((a) => !endpoint.all.includes(a));
   if (elsewhere.length === 0) return null;
-  const domain = plan.target.domain ?? "";
+  const domain = plan.domain ?? "";
   return finding(
     "DNS_DOMAIN_ELSEWHERE",
-    `${domain} -> ${elsewhere.join(", ")}, not among ${plan.target.endpoint} -> ${endpoint.all.join(", ")}`,
+    `${domain} -> ${elsewhere.join(", ")}, not among ${plan.endpoint} -> ${endpoint.all.join(", ")}`,
     {
       domain,
       domainAddresses,
-      endpoint: plan.target.endpoint,
+      endpoint: plan.endpoint,
       endpointAddresses: endpoint.all,
       elsewhere,
     },

@@ -1,4 +1,6 @@
-// Which checks a target needs: the name to resolve, the TLS name, the Host, every request.
+// A target prepared once, when the config is loaded (at start and on reload): the CA read into a
+// secure context, the resolvers, the names, every request and its headers. A run takes prepared
+// targets only, so nothing a user wrote can make a run fail halfway with a usage error.
 import { readFileSync } from "node:fs";
 import { getServers } from "node:dns";
 import tls from "node:tls";
@@ -7,19 +9,20 @@ import { UsageError, type Resolver, type Target } from "../types.js";
 import { version } from "../version.js";
 import { privateRanges, type AddressRange } from "./addresses.js";
 
-export interface Plan {
-  target: Target;
+export interface PreparedTarget extends Target {
   /** The name resolved and connected to (endpoint, private API name, or Route 53 alias). */
   resolveName: string;
   /** TLS SNI and Host header: the name the request is for. */
   servername: string;
+  /** The resolvers asked: the configured ones, or the system's as they were at preparation. */
   resolvers: Resolver[];
   ranges: AddressRange[];
   /** System roots plus --ca-file, built once per CA content and shared by every run. */
   secureContext?: tls.SecureContext;
   /** One per stage (mode `domain`: per base path, labelled `stage` too: "/" for the root). */
   requests: { stage: string; path: string }[];
-  headers: Record<string, string>;
+  /** Every header sent, secret values included. */
+  requestHeaders: Record<string, string>;
   /** Headers for a request in another access mode: the same, without x-apigw-api-id. */
   commonHeaders: Record<string, string>;
   /** The API's own names, when the endpoint name says the region (for host and alias mode). */
@@ -32,7 +35,8 @@ export interface Plan {
 
 export const REDACTED = "[REDACTED]";
 
-export function makePlan(target: Target): Plan {
+/** Throws UsageError for anything the user must fix (unreadable CA, no nameserver, no region). */
+export function prepareTarget(target: Target): PreparedTarget {
   const name = requestName(target);
   const common: Record<string, string> = {
     "user-agent": `apigw-diag/${version()}`,
@@ -47,14 +51,14 @@ export function makePlan(target: Target): Plan {
     shownHeaders[h.name] = h.secret ? REDACTED : h.value;
   }
   return {
-    target,
+    ...target,
     resolveName: name,
     servername: name,
     resolvers: target.resolvers.length ? target.resolvers : systemResolvers(),
     ranges: privateRanges(target.privateCidrs),
     secureContext: target.caFile ? trustWith(loadCa(target.caFile)) : undefined,
     requests: planRequests(target),
-    headers,
+    requestHeaders: headers,
     commonHeaders: common,
     apiNames: apiNames(target),
     shownHeaders,
@@ -72,7 +76,7 @@ function secretValues(target: Target): string[] {
   return [...new Set(values)].sort((a, b) => b.length - a.length);
 }
 
-function planRequests(target: Target): Plan["requests"] {
+function planRequests(target: Target): PreparedTarget["requests"] {
   if (target.mode === "domain")
     // GET /<base path><path>: the base path replaces the stage (the root maps to "/").
     return target.basePaths.map((base) => ({
@@ -86,7 +90,7 @@ function planRequests(target: Target): Plan["requests"] {
 }
 
 /** `{apiId}.execute-api.{region}.amazonaws.com` and the Route 53 alias `{apiId}-{vpceId}...`. */
-export function apiNames(target: Target): Plan["apiNames"] {
+export function apiNames(target: Target): PreparedTarget["apiNames"] {
   if (!target.endpoint || !target.apiId) return undefined;
   const { region, vpceId } = parseEndpoint(target.endpoint);
   if (!region || !vpceId) return undefined;

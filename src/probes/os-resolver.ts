@@ -1,20 +1,36 @@
 // What the operating system answers for the name (/etc/hosts, NSS, its resolver), to compare
 // with what the DNS servers say: an override there silently sends traffic elsewhere.
 import { lookup } from "node:dns/promises";
-import { bounded, elapsed, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, type ProbeContext } from "./context.js";
 
 export interface OsLookupObservation {
   name: string;
   addresses: string[];
   errorCode?: string;
   timedOut: boolean;
+  cancelled?: boolean;
   durationMs: number;
 }
 
 export type LookupFn = (name: string) => Promise<string[]>;
 
-const systemLookup: LookupFn = async (name) =>
-  (await lookup(name, { all: true, verbatim: true })).map((a) => a.address);
+/**
+ * getaddrinfo runs in libuv's thread pool (4 threads by default) and cannot be cancelled: a name
+ * whose lookup hangs keeps its thread busy for glibc's own retries. One lookup per name at a
+ * time, shared by every run that asks meanwhile, so a daemon whose resolver hangs holds at most
+ * one thread per target instead of one more each interval.
+ */
+const inFlight = new Map<string, Promise<string[]>>();
+const systemLookup: LookupFn = (name) => {
+  let pending = inFlight.get(name);
+  if (!pending) {
+    pending = lookup(name, { all: true, verbatim: true })
+      .then((answers) => answers.map((a) => a.address))
+      .finally(() => inFlight.delete(name));
+    inFlight.set(name, pending);
+  }
+  return pending;
+};
 
 export async function probeOsLookup(
   ctx: ProbeContext,
@@ -24,7 +40,7 @@ export async function probeOsLookup(
   const started = performance.now();
   return bounded<OsLookupObservation>(
     ctx,
-    () => ({ name, addresses: [], timedOut: true, durationMs: elapsed(started) }),
+    (reason) => ({ name, addresses: [], ...ended(reason), durationMs: elapsed(started) }),
     (settle) => {
       lookupFn(name).then(
         (addresses) =>
@@ -32,6 +48,7 @@ export async function probeOsLookup(
             name,
             addresses: [...new Set(addresses)],
             timedOut: false,
+            cancelled: false,
             durationMs: elapsed(started),
           }),
         (err: NodeJS.ErrnoException) =>
@@ -40,6 +57,7 @@ export async function probeOsLookup(
             addresses: [],
             errorCode: err.code ?? "ERROR",
             timedOut: false,
+            cancelled: false,
             durationMs: elapsed(started),
           }),
       );
