@@ -93,7 +93,7 @@ function targetOptions<T>(y: Argv<T>) {
     .option("config", { type: "string", describe: "config file (YAML or JSON)" });
 }
 
-type Args = ParsedArgs & { logLevel?: string; _: (string | number)[] };
+type Args = ParsedArgs & { logLevel?: string; scenario?: string; _: (string | number)[] };
 
 async function diagnoseCommand(args: Args): Promise<void> {
   oneShot();
@@ -165,13 +165,14 @@ async function demoCommand(args: Args): Promise<void> {
     import("./log.js"),
   ]);
   const format = args.format ?? "text"; // a showcase for people, even when piped
-  const log = createLogger({ level: args.logLevel ?? "error" });
+  const log = createLogger({ level: args.logLevel ?? "fatal" }); // the report says it all
   const report = await runDemo({
     format,
     color: isTty && format === "text",
     log,
     timeout: args.timeout ?? "2s",
     signal: interruptSignal(),
+    scenario: args.scenario,
   });
   // A showcase: its simulated endpoint is degraded on purpose, and that is not a failure.
   finish(report.interrupted ? EXIT.error : 0);
@@ -206,7 +207,12 @@ const COMMANDS: Record<string, Command> = {
   demo: {
     describe: "diagnose a built-in simulated endpoint on loopback: no AWS needed",
     options: (y) =>
-      y.option("timeout", { type: "string", default: "2s", describe: "per-phase timeout" }),
+      y
+        .option("timeout", { type: "string", default: "2s", describe: "per-phase timeout" })
+        .option("scenario", {
+          choices: ["strict", "dualstack", "domain-unassociated", "domain-elsewhere"] as const,
+          describe: "show one of today's private-API failures instead of the default demo",
+        }),
     run: demoCommand,
   },
 };

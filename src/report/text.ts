@@ -69,7 +69,7 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   }
   const dnsLines = t.findings.filter((f) => f.layer === "dns");
   for (const f of dnsLines)
-    lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(18)} ${printable(f.message)}`);
+    lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(20)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
   lines.push(...comparisons(t, paint));
   for (const u of t.unfinished) {
