@@ -10,6 +10,7 @@
 // this decides on what the other names answer, never on the refusal's text.
 import type { AccessMode, Finding, FindingCode, ModeAnswer } from "../types.js";
 import { finding } from "./classify.js";
+import { FORBIDDEN_IN_EVERY_MODE } from "./hints-access.js";
 import type { PreparedTarget } from "./plan.js";
 import type { PathResult, RequestSpec, Resolved } from "./run.js";
 
@@ -45,7 +46,9 @@ export async function compareModes(
         : compareDomain(plan, address, forbidden, send);
     }),
   );
-  return results.flat();
+  // Stable order for the report, whatever order the answers came back in.
+  const order = (a: ModeAnswer) => `${a.address}|${a.stage}|${a.mode}`;
+  return results.flat().sort((a, b) => order(a).localeCompare(order(b)));
 }
 
 /** The address's http findings, when every stage (or base path) answered Forbidden; else null. */
@@ -145,6 +148,7 @@ async function compareHeader(
       } else {
         f.evidence = evidence;
         f.message = `${f.message}; ${others.map(describe).join(", ")}: not the access mode`;
+        f.hint = FORBIDDEN_IN_EVERY_MODE;
       }
     }),
   );

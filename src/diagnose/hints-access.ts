@@ -15,6 +15,10 @@ export const ACCESS_HINTS = {
     "The custom domain name answers Forbidden while the API answers through the same address: there is no domain name access association between this domain name and this VPC endpoint (a new one takes about 15 minutes to be ready), no base path mapping for this base path, or the domain name's resource policy (its `policy`) does not allow this VPC endpoint.",
 } as const satisfies Partial<Record<FindingCode, string>>;
 
+/** HTTP_FORBIDDEN after the comparison: every mode refused, so the mode is not the cause. */
+export const FORBIDDEN_IN_EVERY_MODE =
+  "403 Forbidden from API Gateway in header, host and alias mode alike: the API id is not this endpoint's API (another API, not PRIVATE, another region), or the stage is not deployed; a required API key (usage plan) or AWS WAF can answer the same.";
+
 /** Only the IPv6 addresses fail where IPv4 works (primary cause hint, verdict.ts). */
 export function ipv6OnlyHint(failing: string[], working: string[], codeHint: string): string {
   return `Only the IPv6 addresses ${failing.join(", ")} fail while ${working.join(", ")} work: a dualstack endpoint whose security group has an inbound rule for TCP/443 from the on-prem IPv4 range but none for the on-prem IPv6 range is the usual cause; also check the IPv6 route toward the VPC's IPv6 CIDR (BGP IPv6 prefixes over Direct Connect) and NACL IPv6 rules. ${codeHint}`;

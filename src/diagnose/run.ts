@@ -94,7 +94,11 @@ export async function diagnoseTarget(
   if (unfinished.length > 0) {
     skipped.push({ layers: ["tcp", "tls", "http"], reason: INTERRUPTED });
   } else if (addresses.length === 0) {
-    skipped.push({ layers: ["tcp", "tls", "http"], reason: "no usable private address from DNS" });
+    const reason =
+      notTried.length > 0
+        ? `no address of the family probed (--family ${target.family})`
+        : "no usable private address from DNS";
+    skipped.push({ layers: ["tcp", "tls", "http"], reason });
   } else {
     const perAddress = await Promise.all(
       addresses.map((address) => probeAddress(target, ctx, opts, address, dnsMs, limit)),

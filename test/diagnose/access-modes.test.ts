@@ -53,6 +53,7 @@ describe("STRICT endpoint access mode", () => {
     const before = sim.stats().requests;
     const r = await diagnoseTarget(simTarget(sim, { compareModes: false }));
     expect(new Set(http(r).map((f) => f.code))).toEqual(new Set(["HTTP_FORBIDDEN"]));
+    expect(r.primaryCause?.hint).toMatch(/compare with --mode host/);
     expect(sim.stats().requests - before).toBe(4);
     expect(r.comparisons).toBeUndefined();
   });
@@ -76,6 +77,8 @@ describe("a wrong API id without STRICT", () => {
       "host:403",
     ]);
     expect(http(r)[0]?.message).toMatch(/not the access mode/);
+    expect(r.primaryCause?.hint).toMatch(/host and alias mode answer Forbidden too/);
+    expect(r.primaryCause?.hint).not.toMatch(/compare with --mode host/);
   });
 });
 
@@ -114,6 +117,19 @@ describe("dualstack endpoint", () => {
     const r = await diagnoseTarget(simTarget(sim, { family: "4" }), withV6);
     expect(r.verdict).toBe("healthy");
     expect(r.skipped.map((s) => `${s.address} ${s.reason}`)).toEqual(["::1 --family 4"]);
+  });
+
+  it("says when --family 6 leaves no address to probe", async () => {
+    const v4only = await startSimulator({ addresses: ["127.0.0.1"] });
+    try {
+      const r = await diagnoseTarget(simTarget(v4only, { family: "6" }), withV6);
+      expect(r.verdict).toBe("failing");
+      expect(r.skipped.map((s) => s.reason)).toContain(
+        "no address of the family probed (--family 6)",
+      );
+    } finally {
+      await v4only.close();
+    }
   });
 
   it("is degraded when only IPv6 fails, and the hint names the missing IPv6 rule", async () => {
