@@ -6,7 +6,7 @@ import { logReport } from "../report/events.js";
 import { renderJson } from "../report/json.js";
 import { renderText } from "../report/text.js";
 import type { Report } from "../types.js";
-import type { LookupFn } from "../probes/os-resolver.js";
+import { isolatedLookup, type LookupFn } from "../probes/os-resolver.js";
 
 export type Format = "text" | "json";
 
@@ -24,7 +24,8 @@ export async function runDiagnose(
   const report = await diagnose(settings.targets, {
     concurrency: settings.concurrency,
     signal: opts.signal,
-    lookup: opts.lookup,
+    // One shot: the OS lookup runs in a child, so the process can exit when the report is out.
+    lookup: opts.lookup ?? isolatedLookup,
     ipv6: opts.ipv6,
   });
   logReport(opts.log, report);

@@ -71,7 +71,8 @@ export async function diagnoseTarget(
   };
   const limit = opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const resolved = await resolve(target, ctx, opts);
-  const { findings, dnsMs, unfinished } = resolved;
+  const { findings, dnsMs, unfinished, osFinding } = resolved;
+  const dnsFindings = findings.length;
   if (target.mode === "domain" && target.endpoint && unfinished.length === 0) {
     // The domain must lead to this endpoint: resolve the endpoint too, and compare.
     const endpoint = await resolve({ ...target, resolveName: target.endpoint }, ctx, opts, false);
@@ -114,6 +115,9 @@ export async function diagnoseTarget(
       comparisons = await compareModes(target, findings, addresses, send);
     }
   }
+  const mismatch = await osFinding;
+  // DNS findings first, as they were seen: the comparison belongs with them.
+  if (mismatch) findings.splice(dnsFindings, 0, mismatch);
   const units = target.requests.map((r) => r.stage);
   const { verdict, primaryCause } = summarize(findings, addresses, units);
   return {
@@ -145,6 +149,8 @@ export interface Resolved {
   all: string[];
   dnsMs: number;
   unfinished: Unfinished[];
+  /** The OS resolver comparison, still running: a finding only where the OS differs. */
+  osFinding?: Promise<Finding | null>;
 }
 
 async function resolve(
@@ -186,14 +192,11 @@ async function resolve(
     ),
   );
   const addresses = all.filter((a) => accepted.has(a));
-  if (os) {
-    const seen = await os;
-    // A cancelled lookup said nothing about /etc/hosts: no finding, not a mismatch.
-    const mismatch = seen.cancelled ? null : classifyOsLookup(seen, all);
-    if (mismatch) findings.push(mismatch);
-  }
   const dnsMs = Math.max(0, ...findings.map((f) => f.timings.dns ?? 0));
-  return { findings, addresses, all, dnsMs, unfinished };
+  // The OS answer is compared when it comes, without holding up the connections meanwhile.
+  // A cancelled lookup said nothing about /etc/hosts: no finding, not a mismatch.
+  const osFinding = os?.then((seen) => (seen.cancelled ? null : classifyOsLookup(seen, all)));
+  return { findings, addresses, all, dnsMs, unfinished, osFinding };
 }
 
 interface AddressResult {
