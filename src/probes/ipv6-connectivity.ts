@@ -33,11 +33,14 @@ function readHost(): HostView {
   return { interfaces: os.networkInterfaces(), routes, platform: process.platform };
 }
 
+// What glibc's AI_ADDRCONFIG leaves out: loopback and link-local (plus what is no host address).
+const NOT_COUNTED = new Set(["loopback", "linkLocal", "multicast", "unspecified", "ipv4Mapped"]);
+
 const usable = (address: string): boolean => {
-  if (!ipaddr.IPv6.isValid(address)) return false;
-  const range = ipaddr.IPv6.parse(address.split("%")[0] ?? "").range();
-  // `unicast` is global; the rest that stays usable across a network is ULA.
-  return range === "unicast" || range === "uniqueLocal" || range === "reserved";
+  const bare = address.split("%")[0] ?? "";
+  if (!ipaddr.IPv6.isValid(bare)) return false;
+  // Global unicast, ULA, and the rest (the documentation prefix the lab uses, 6to4...).
+  return !NOT_COUNTED.has(ipaddr.IPv6.parse(bare).range());
 };
 
 /** Addresses AI_ADDRCONFIG would count: global or ULA, on an interface that is not loopback. */

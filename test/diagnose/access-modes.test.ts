@@ -185,8 +185,12 @@ describe("private custom domain names", () => {
         { name: "orphan.intra.example.com", associated: false, basePaths },
         { name: "moved.intra.example.com", associated: true, basePaths },
       ],
-      // The private hosted zone's alias for this one points at another endpoint's addresses.
-      dnsOverrides: { "moved.intra.example.com": ["127.0.0.3"] },
+      // The private hosted zone's alias for this one points at another endpoint's addresses;
+      // the last one leads to the endpoint, which has no certificate for it.
+      dnsOverrides: {
+        "moved.intra.example.com": ["127.0.0.3"],
+        "nocert.intra.example.com": ["127.0.0.1"],
+      },
     });
   });
   afterAll(() => sim.close());
@@ -236,6 +240,14 @@ describe("private custom domain names", () => {
   it("stays HTTP_FORBIDDEN for an unassociated domain when no API is named to compare with", async () => {
     const r = await diagnoseTarget(domainTarget("orphan.intra.example.com"));
     expect(new Set(http(r).map((f) => f.code))).toEqual(new Set(["HTTP_FORBIDDEN"]));
+  });
+
+  it("wants a certificate that covers the domain: TLS_HOSTNAME_MISMATCH otherwise", async () => {
+    const r = await diagnoseTarget(domainTarget("nocert.intra.example.com"));
+    const tls = r.findings.find((f) => f.layer === "tls");
+    expect(tls?.code, why(r)).toBe("TLS_HOSTNAME_MISMATCH");
+    expect(tls?.evidence.servername).toBe("nocert.intra.example.com");
+    expect(r.verdict).toBe("failing");
   });
 
   it("reports DNS_DOMAIN_ELSEWHERE when the domain resolves to other addresses than the endpoint", async () => {
