@@ -110,8 +110,11 @@ export async function diagnoseTarget(
       unfinished.push(...r.unfinished);
     }
     if (unfinished.length === 0) {
-      const send: Send = (address, spec) =>
-        limit(() => probePath(target, ctx, opts, address, spec, dnsMs));
+      const send: Send = async (address, spec) => {
+        const r = await limit(() => probePath(target, ctx, opts, address, spec, dnsMs));
+        if (r.unfinished) unfinished.push({ layer: r.unfinished, address, stage: spec.stage });
+        return r;
+      };
       comparisons = await compareModes(target, findings, addresses, send);
     }
   }
