@@ -102,10 +102,11 @@ const describe = (a: ModeAnswer): string =>
     ? `${a.mode} mode -> ${a.status} ${a.code}${a.requestId ? ` (request id ${a.requestId})` : ""}`
     : `${a.mode} mode -> no answer (${a.error ?? "?"})`;
 
-const asked = (f: Finding): ModeAnswer => ({
+/** The answer the run itself got, in the target's own mode, as a ModeAnswer for the evidence. */
+const asked = (f: Finding, mode: AccessMode): ModeAnswer => ({
   address: f.address ?? "",
   stage: f.stage ?? "",
-  mode: "header",
+  mode,
   request: String(f.evidence.request ?? ""),
   status: typeof f.evidence.status === "number" ? f.evidence.status : undefined,
   code: f.code,
@@ -123,19 +124,13 @@ async function compareHeader(
   await Promise.all(
     forbidden.map(async (f) => {
       const stage = f.stage ?? "";
-      const others = await Promise.all(
-        (["host", "alias"] as const).map((m) =>
-          ask(send, address, stage, m, spec(plan, m, stage, names)),
-        ),
-      );
+      const [host, alias] = await Promise.all([
+        ask(send, address, stage, "host", spec(plan, "host", stage, names)),
+        ask(send, address, stage, "alias", spec(plan, "alias", stage, names)),
+      ]);
+      const others = [host, alias];
       answers.push(...others);
-      const header = asked(f);
-      const evidence = {
-        ...f.evidence,
-        header,
-        [others[0]!.mode]: others[0],
-        [others[1]!.mode]: others[1],
-      };
+      const evidence = { ...f.evidence, header: asked(f, "header"), host, alias };
       if (others.some(answeredOtherwise)) {
         const replaced = finding(
           "HTTP_MODE_REJECTED",
@@ -173,7 +168,7 @@ async function compareDomain(
   }
   const works = answers.filter(answeredOtherwise);
   for (const f of forbidden) {
-    const evidence = { ...f.evidence, domain: asked(f), api: answers };
+    const evidence = { ...f.evidence, domain: asked(f, "domain"), api: answers };
     if (works.length === 0) {
       f.evidence = evidence;
       f.message = `${f.message}; the API also answers ${answers.map(describe).join(", ")}`;
