@@ -8,7 +8,7 @@
 //   access association, no base path mapping, or the domain's resource policy).
 // AWS does not document what a STRICT refusal or a missing association looks like on the wire;
 // this decides on what the other names answer, never on the refusal's text.
-import type { AccessMode, Finding, FindingCode, ModeAnswer } from "../types.js";
+import type { AccessMode, Finding, FindingCode, HttpFinding, ModeAnswer } from "../types.js";
 import { finding } from "./classify.js";
 import { FORBIDDEN_IN_EVERY_MODE } from "./hints-access.js";
 import type { PreparedTarget } from "./plan.js";
@@ -56,8 +56,10 @@ function allForbidden(
   plan: PreparedTarget,
   findings: Finding[],
   address: string,
-): Finding[] | null {
-  const http = findings.filter((f) => f.layer === "http" && f.address === address);
+): HttpFinding[] | null {
+  const http = findings.filter(
+    (f): f is HttpFinding => f.layer === "http" && f.address === address,
+  );
   const forbidden = http.filter((f) => f.code === "HTTP_FORBIDDEN");
   return forbidden.length === plan.requests.length && http.length === forbidden.length
     ? forbidden
@@ -88,13 +90,8 @@ async function ask(
   const r = await send(address, s);
   const base = { address, stage: label, mode, request: `GET ${s.path} (Host ${s.servername})` };
   if (!r.http) return { ...base, error: r.reason };
-  const e = r.http.evidence;
-  return {
-    ...base,
-    status: typeof e.status === "number" ? e.status : undefined,
-    code: r.http.code,
-    requestId: typeof e.requestId === "string" ? e.requestId : undefined,
-  };
+  const { status, requestId } = r.http.evidence;
+  return { ...base, status, code: r.http.code, requestId };
 }
 
 const describe = (a: ModeAnswer): string =>
@@ -103,20 +100,20 @@ const describe = (a: ModeAnswer): string =>
     : `${a.mode} mode -> no answer (${a.error ?? "?"})`;
 
 /** The answer the run itself got, in the target's own mode, as a ModeAnswer for the evidence. */
-const asked = (f: Finding, mode: AccessMode): ModeAnswer => ({
+const asked = (f: HttpFinding, mode: AccessMode): ModeAnswer => ({
   address: f.address ?? "",
   stage: f.stage ?? "",
   mode,
-  request: String(f.evidence.request ?? ""),
-  status: typeof f.evidence.status === "number" ? f.evidence.status : undefined,
+  request: f.evidence.request,
+  status: f.evidence.status,
   code: f.code,
-  requestId: typeof f.evidence.requestId === "string" ? f.evidence.requestId : undefined,
+  requestId: f.evidence.requestId,
 });
 
 async function compareHeader(
   plan: PreparedTarget,
   address: string,
-  forbidden: Finding[],
+  forbidden: HttpFinding[],
   send: Send,
 ): Promise<ModeAnswer[]> {
   const names = plan.apiNames as Names;
@@ -130,7 +127,7 @@ async function compareHeader(
       ]);
       const others = [host, alias];
       answers.push(...others);
-      const evidence = { ...f.evidence, header: asked(f, "header"), host, alias };
+      const evidence = { ...f.evidence, comparison: { header: asked(f, "header"), host, alias } };
       if (others.some(answeredOtherwise)) {
         const replaced = finding(
           "HTTP_MODE_REJECTED",
@@ -153,7 +150,7 @@ async function compareHeader(
 async function compareDomain(
   plan: PreparedTarget,
   address: string,
-  forbidden: Finding[],
+  forbidden: HttpFinding[],
   send: Send,
 ): Promise<ModeAnswer[]> {
   const names = plan.apiNames as Names;
@@ -168,7 +165,10 @@ async function compareDomain(
   }
   const works = answers.filter(answeredOtherwise);
   for (const f of forbidden) {
-    const evidence = { ...f.evidence, domain: asked(f, "domain"), api: answers };
+    const evidence = {
+      ...f.evidence,
+      comparison: { domain: asked(f, "domain"), api: answers },
+    };
     if (works.length === 0) {
       f.evidence = evidence;
       f.message = `${f.message}; the API also answers ${answers.map(describe).join(", ")}`;

@@ -9,7 +9,15 @@ import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
 import { ipv6Connectivity, type Ipv6Connectivity } from "../probes/ipv6-connectivity.js";
-import type { Finding, Layer, Report, TargetReport, Timings, Unfinished } from "../types.js";
+import type {
+  Finding,
+  HttpFinding,
+  Layer,
+  Report,
+  TargetReport,
+  Timings,
+  Unfinished,
+} from "../types.js";
 import { judgeAddresses } from "./addresses.js";
 import { compareModes, domainElsewhere, type Send } from "./compare.js";
 import { splitByFamily } from "./family.js";
@@ -19,6 +27,7 @@ import {
   classifyOsLookup,
   classifyTcp,
   classifyTls,
+  type SentRequest,
 } from "./classify.js";
 import { REDACTED, type PreparedTarget } from "./plan.js";
 import { buildReport } from "../report/model.js";
@@ -248,7 +257,7 @@ async function probeAddress(
 
 export interface PathResult {
   connection: Finding[];
-  http?: Finding;
+  http?: HttpFinding;
   /** The layer a cancellation cut short. */
   unfinished?: Layer;
   notTried: ("tls" | "http")[];
@@ -309,6 +318,7 @@ async function probePath(
       reason: `${tlsFinding.code} on ${address}`,
     };
   }
+  const sent = sentRequest(target, tls.observation);
   const http = await probeHttp(ctx, {
     socket: tls.socket,
     host: req.servername,
@@ -325,9 +335,26 @@ async function probePath(
     { address, stage: req.stage, path: req.path },
     before,
     target.expectStatus,
+    sent,
   );
   httpFinding.evidence.headers = req.shownHeaders;
   return { connection: [tcpFinding, tlsFinding], http: httpFinding, notTried: [], reason: "" };
+}
+
+/** What a support case asks about the request besides its ids: when, to which name, over what. */
+function sentRequest(
+  target: PreparedTarget,
+  tls: { protocol?: string; cipher?: string },
+): SentRequest {
+  const port = target.port;
+  return {
+    requestedAt: new Date().toISOString(),
+    sni: target.servername,
+    // undici sends the origin's host, with the port when it is not 443.
+    host: port === 443 ? target.servername : `${target.servername}:${port}`,
+    tlsVersion: tls.protocol,
+    tlsCipher: tls.cipher,
+  };
 }
 
 /**

@@ -97,7 +97,7 @@ function crossEvidenceHint(
     }
     if (hitS.length === stages.length) {
       // The tool compared access modes itself (compare.ts): say what that ruled out.
-      const compared = sample.evidence.host !== undefined;
+      const compared = sample.layer === "http" && sample.evidence.comparison?.host !== undefined;
       const mode = compared
         ? "host and alias mode answer Forbidden too through the same address, so the access mode is not the cause"
         : "and the endpoint access mode (STRICT security policies refuse header mode: compare with --mode host)";

@@ -3,13 +3,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { diagnoseTarget, type RunOptions } from "../../src/diagnose/run.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import type { Finding, TargetReport } from "../../src/types.js";
+import type { DnsFinding, HttpFinding, TargetReport } from "../../src/types.js";
 import { simTarget } from "../helpers.js";
 
 const withV6: RunOptions = { ipv6: () => ({ ok: true, reason: "test: has IPv6" }) };
 const withoutV6: RunOptions = { ipv6: () => ({ ok: false, reason: "test: no IPv6 address" }) };
 
-const http = (r: TargetReport): Finding[] => r.findings.filter((f) => f.layer === "http");
+const http = (r: TargetReport): HttpFinding[] =>
+  r.findings.filter((f): f is HttpFinding => f.layer === "http");
+const dnsOf = (r: TargetReport): DnsFinding[] =>
+  r.findings.filter((f): f is DnsFinding => f.layer === "dns");
 const why = (r: TargetReport): string =>
   r.findings.map((f) => `${f.layer} ${f.code} ${f.address ?? "-"} ${f.stage ?? "-"}`).join("\n");
 
@@ -32,12 +35,12 @@ describe("STRICT endpoint access mode", () => {
     expect(r.primaryCause?.hint).toMatch(/STRICT/);
     expect(r.primaryCause?.hint).toMatch(/BASIC/);
     const f = http(r).find((x) => x.address === "127.0.0.1" && x.stage === "prod");
-    const e = f?.evidence as Record<string, { status?: number; requestId?: string }>;
-    expect(e.header?.status).toBe(403);
-    expect(e.header?.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(e.host?.status).toBe(200);
-    expect(e.host?.requestId).toMatch(/^[0-9a-f-]{36}$/);
-    expect(e.alias?.status).toBe(200);
+    const e = f?.evidence.comparison;
+    expect(e?.header?.status).toBe(403);
+    expect(e?.header?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(e?.host?.status).toBe(200);
+    expect(e?.host?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(e?.alias?.status).toBe(200);
     // One host and one alias request per stage and address.
     expect(r.comparisons).toHaveLength(8);
     expect(r.comparisons?.every((a) => a.mode === "host" || a.mode === "alias")).toBe(true);
@@ -254,7 +257,7 @@ describe("private custom domain names", () => {
     const r = await diagnoseTarget(
       domainTarget("moved.intra.example.com", { endpoint: sim.endpoint }),
     );
-    const elsewhere = r.findings.find((f) => f.code === "DNS_DOMAIN_ELSEWHERE");
+    const elsewhere = dnsOf(r).find((f) => f.code === "DNS_DOMAIN_ELSEWHERE");
     expect(elsewhere?.evidence.elsewhere, why(r)).toEqual(["127.0.0.3"]);
     expect(r.primaryCause?.code).toBe("DNS_DOMAIN_ELSEWHERE");
     expect(r.verdict).toBe("failing");

@@ -575,10 +575,11 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     expectVerdict(d, "failing", 2);
     expectPrimaryCause(d, "HTTP_MODE_REJECTED", [ADDR.endpointA, ADDR.endpointB]);
     const rejected = d.findings.find((f) => f.code === "HTTP_MODE_REJECTED");
-    const e = rejected?.evidence as Record<string, { status?: number; requestId?: string }>;
-    expect(e.header?.status, why).toBe(403);
-    expect(e.host?.status, why).toBe(200);
-    expect(e.host?.requestId, why).toBeTruthy();
+    const e = rejected?.evidence?.comparison as
+      Record<string, { status?: number; requestId?: string }> | undefined;
+    expect(e?.header?.status, why).toBe(403);
+    expect(e?.host?.status, why).toBe(200);
+    expect(e?.host?.requestId, why).toBeTruthy();
   });
 
   it("reports the same STRICT API healthy in host mode", async () => {
