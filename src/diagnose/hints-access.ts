@@ -20,6 +20,16 @@ export const FORBIDDEN_IN_EVERY_MODE =
   "403 Forbidden from API Gateway in header, host and alias mode alike: the API id is not this endpoint's API (another API, not PRIVATE, another region), or the stage is not deployed; a required API key (usage plan) or AWS WAF can answer the same.";
 
 /** Only the IPv6 addresses fail where IPv4 works (primary cause hint, verdict.ts). */
-export function ipv6OnlyHint(failing: string[], working: string[], codeHint: string): string {
-  return `Only the IPv6 addresses ${failing.join(", ")} fail while ${working.join(", ")} work: a dualstack endpoint whose security group has an inbound rule for TCP/443 from the on-prem IPv4 range but none for the on-prem IPv6 range is the usual cause; also check the IPv6 route toward the VPC's IPv6 CIDR (BGP IPv6 prefixes over Direct Connect) and NACL IPv6 rules. ${codeHint}`;
+export function ipv6OnlyHint(
+  layer: "tcp" | "tls" | "http",
+  failing: string[],
+  working: string[],
+  codeHint: string,
+): string {
+  const which = `Only the IPv6 addresses ${failing.join(", ")} fail while ${working.join(", ")} work`;
+  if (layer === "tcp")
+    return `${which}: a dualstack endpoint whose security group has an inbound rule for TCP/443 from the on-prem IPv4 range but none for the on-prem IPv6 range is the usual cause; also check the IPv6 route toward the VPC's IPv6 CIDR (BGP IPv6 prefixes over Direct Connect) and the NACL's IPv6 rules. ${codeHint}`;
+  // Connected, then stalled or cut: IPv6 routers never fragment, so a filtered ICMPv6 Packet Too
+  // Big is a path-MTU black hole for IPv6 alone.
+  return `${which}, after TCP connected: an IPv6 path-MTU black hole (ICMPv6 Packet Too Big filtered on the way, so large packets vanish) is the usual cause; allow ICMPv6 type 2 through, or clamp the TCP MSS for IPv6 too. ${codeHint}`;
 }

@@ -112,7 +112,7 @@ function crossEvidenceHint(
     workingV4.length > 0 &&
     workingAddresses.every((a) => !isIpv6(a))
   ) {
-    return ipv6OnlyHint(hitA, workingV4, sample.hint);
+    return ipv6OnlyHint(sample.layer, hitA, workingV4, sample.hint);
   }
   if (
     (sample.layer === "tcp" || sample.layer === "tls") &&

@@ -122,6 +122,14 @@ describe("dualstack endpoint", () => {
     expect(r.skipped.map((s) => `${s.address} ${s.reason}`)).toEqual(["::1 --family 4"]);
   });
 
+  it("points at the IPv6 path MTU when only IPv6 stalls after connecting", async () => {
+    sim.setFaults({ address: { "::1": "tls-stall" } });
+    const r = await diagnoseTarget(simTarget(sim), withV6);
+    expect(r.verdict, why(r)).toBe("degraded");
+    expect(r.primaryCause?.code).toBe("TLS_TIMEOUT");
+    expect(r.primaryCause?.hint).toMatch(/Only the IPv6 addresses ::1 fail.*ICMPv6 Packet Too Big/);
+  });
+
   it("says when --family 6 leaves no address to probe", async () => {
     const v4only = await startSimulator({ addresses: ["127.0.0.1"] });
     try {
