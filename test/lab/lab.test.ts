@@ -538,6 +538,25 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     expectWithinOneTimeout(d);
   });
 
+  it("is degraded with TLS_TIMEOUT on IPv6 only when ICMPv6 Packet Too Big is filtered", async () => {
+    dualstack();
+    lab.fault("pmtu-blackhole-v6");
+    const d = await diagnose();
+    log("dualstack-pmtu-blackhole-v6", d);
+    for (const address of v6) {
+      expect(codesOf(d, { address, layer: "tcp" }), describeDiagnosis(d)).toEqual(["TCP_OK"]);
+    }
+    expectFailingWith(d, "tls", "TLS_TIMEOUT", v6);
+    // IPv4 learns the path MTU from the router's ICMP and stays healthy on the same hop.
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectHealthyThrough(d, ADDR.endpointB);
+    expectVerdict(d, "degraded", 1);
+    expectPrimaryCause(d, "TLS_TIMEOUT", v6);
+    const cause = d.report.targets[0]?.primaryCause as { hint?: string } | null;
+    expect(cause?.hint).toMatch(/IPv6 path-MTU black hole/);
+    expectWithinOneTimeout(d);
+  });
+
   it("lists IPv6 addresses as not tried on a host without IPv6, and stays healthy", async () => {
     dualstack();
     lab.fault("onprem-no-ipv6");

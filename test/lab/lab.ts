@@ -53,6 +53,7 @@ export type Fault =
   | "hosts-override"
   | "intercept"
   | "sg-drop-v6"
+  | "pmtu-blackhole-v6"
   | "onprem-no-ipv6";
 
 export interface Support {

@@ -208,6 +208,10 @@ fault() {
     sg-drop-v6) # dualstack endpoint whose security group allows 443 from IPv4 only
       in_ns "$vpc" ip6tables -A INPUT -p tcp --dport 443 -d "$ENDPOINT_A6" -j DROP
       in_ns "$vpc" ip6tables -A INPUT -p tcp --dport 443 -d "$ENDPOINT_B6" -j DROP ;;
+    pmtu-blackhole-v6) # the 1500-byte hop, and the router drops its ICMPv6 Packet Too Big only:
+      # IPv4 still learns the path MTU, IPv6 (which routers never fragment) does not
+      ip -n "$dx" link set onprem0 mtu "$SMALL_HOP"
+      in_ns "$dx" ip6tables -A OUTPUT -p icmpv6 --icmpv6-type packet-too-big -j DROP ;;
     onprem-no-ipv6) # an on-prem host without IPv6: no address, so no IPv6 connectivity
       in_ns "$op" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 ;;
     intercept) # the router sends the endpoint's 443 to a middlebox listening on the router
@@ -238,6 +242,7 @@ reset() {
   # A learned path MTU or cached route from the previous fault must not leak into the next.
   for ns in "$op" "$dx" "$vpc"; do
     in_ns "$ns" ip route flush cache
+    in_ns "$ns" ip -6 route flush cache 2>/dev/null || true
   done
   # Conntrack state from the previous fault (NAT redirects, half-open entries) goes too.
   for ns in "$op" "$dx" "$vpc"; do
