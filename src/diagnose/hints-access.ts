@@ -15,6 +15,10 @@ export const ACCESS_HINTS = {
     "The custom domain name answers Forbidden while the API answers through the same address: there is no domain name access association between this domain name and this VPC endpoint (a new one takes about 15 minutes to be ready), no base path mapping for this base path, or the domain name's resource policy (its `policy`) does not allow this VPC endpoint.",
 } as const satisfies Partial<Record<FindingCode, string>>;
 
+/** A custom domain name that does not resolve: the zone is private, so forwarding is the suspect. */
+export const DOMAIN_NOT_RESOLVED =
+  "A private custom domain name lives in a Route 53 private hosted zone associated with the endpoint's VPC: the on-prem resolver must forward that domain (not only execute-api.<region>.amazonaws.com) to a Route 53 Resolver inbound endpoint, and the zone needs an alias record for the domain pointing at the VPC endpoint.";
+
 /** HTTP_FORBIDDEN after the comparison: every mode refused, so the mode is not the cause. */
 export const FORBIDDEN_IN_EVERY_MODE =
   "403 Forbidden from API Gateway in header, host and alias mode alike: the API id is not this endpoint's API (another API, not PRIVATE, another region), or the stage is not deployed; a required API key (usage plan) or AWS WAF can answer the same.";

@@ -21,6 +21,7 @@ import type {
 import { judgeAddresses } from "./addresses.js";
 import { compareModes, domainElsewhere, type Send } from "./compare.js";
 import { splitByFamily } from "./family.js";
+import { DOMAIN_NOT_RESOLVED } from "./hints-access.js";
 import {
   classifyDns,
   classifyHttp,
@@ -81,6 +82,7 @@ export async function diagnoseTarget(
   const limit = opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
   const resolved = await resolve(target, ctx, opts);
   const { findings, dnsMs, unfinished, osFinding } = resolved;
+  if (target.mode === "domain") withDomainHints(findings);
   const dnsFindings = findings.length;
   if (target.mode === "domain" && target.endpoint && unfinished.length === 0) {
     // The domain must lead to this endpoint: resolve the endpoint too, and compare.
@@ -152,6 +154,13 @@ export async function diagnoseTarget(
 }
 
 const INTERRUPTED = "the run was interrupted before this check";
+
+/** The custom domain's own DNS failures: the private hosted zone and its forwarding first. */
+function withDomainHints(findings: Finding[]): void {
+  for (const f of findings)
+    if (f.code === "DNS_NXDOMAIN" || f.code === "DNS_NODATA")
+      f.hint = `${DOMAIN_NOT_RESOLVED} ${f.hint}`;
+}
 
 export interface Resolved {
   findings: Finding[];

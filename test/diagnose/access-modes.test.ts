@@ -253,6 +253,12 @@ describe("private custom domain names", () => {
     expect(new Set(http(r).map((f) => f.code))).toEqual(new Set(["HTTP_FORBIDDEN"]));
   });
 
+  it("names the private hosted zone and its forwarding when the domain does not resolve", async () => {
+    const r = await diagnoseTarget(domainTarget("unknown.intra.example.com"));
+    expect(r.primaryCause?.code, why(r)).toBe("DNS_NXDOMAIN");
+    expect(r.primaryCause?.hint).toMatch(/private hosted zone/);
+  });
+
   it("wants a certificate that covers the domain: TLS_HOSTNAME_MISMATCH otherwise", async () => {
     const r = await diagnoseTarget(domainTarget("nocert.intra.example.com"));
     const tls = r.findings.find((f) => f.layer === "tls");
