@@ -11,7 +11,7 @@
 import type { AccessMode, Finding, FindingCode, HttpFinding, ModeAnswer } from "../types.js";
 import { finding } from "./classify.js";
 import { FORBIDDEN_IN_EVERY_MODE } from "./hints-access.js";
-import type { PreparedTarget } from "./plan.js";
+import type { PreparedTarget } from "./target.js";
 import type { PathResult, RequestSpec, Resolved } from "./run.js";
 
 export type Send = (address: string, spec: RequestSpec) => Promise<PathResult>;
@@ -28,22 +28,21 @@ function answeredOtherwise(answer: ModeAnswer): boolean {
 }
 
 export async function compareModes(
-  plan: PreparedTarget,
+  target: PreparedTarget,
   findings: Finding[],
   addresses: string[],
   send: Send,
 ): Promise<ModeAnswer[]> {
-  const target = plan;
-  if (!target.compareModes || !plan.apiNames) return [];
+  if (!target.compareModes || !target.apiNames) return [];
   if (target.mode !== "header" && target.mode !== "domain") return [];
   if (target.mode === "domain" && target.stages.length === 0) return [];
   const results = await Promise.all(
     addresses.map(async (address) => {
-      const forbidden = allForbidden(plan, findings, address);
+      const forbidden = allForbidden(target, findings, address);
       if (!forbidden) return [];
       return target.mode === "header"
-        ? compareHeader(plan, address, forbidden, send)
-        : compareDomain(plan, address, forbidden, send);
+        ? compareHeader(target, address, forbidden, send)
+        : compareDomain(target, address, forbidden, send);
     }),
   );
   // Stable order for the report, whatever order the answers came back in.
@@ -53,7 +52,7 @@ export async function compareModes(
 
 /** The address's http findings, when every stage (or base path) answered Forbidden; else null. */
 function allForbidden(
-  plan: PreparedTarget,
+  target: PreparedTarget,
   findings: Finding[],
   address: string,
 ): HttpFinding[] | null {
@@ -61,21 +60,21 @@ function allForbidden(
     (f): f is HttpFinding => f.layer === "http" && f.address === address,
   );
   const forbidden = http.filter((f) => f.code === "HTTP_FORBIDDEN");
-  return forbidden.length === plan.requests.length && http.length === forbidden.length
+  return forbidden.length === target.requests.length && http.length === forbidden.length
     ? forbidden
     : null;
 }
 
 type Names = NonNullable<PreparedTarget["apiNames"]>;
 
-function spec(plan: PreparedTarget, mode: AccessMode, stage: string, names: Names): RequestSpec {
-  const path = `/${encodeURIComponent(stage)}${plan.path}`;
-  const headers = { ...plan.commonHeaders };
+function spec(target: PreparedTarget, mode: AccessMode, stage: string, names: Names): RequestSpec {
+  const path = `/${encodeURIComponent(stage)}${target.path}`;
+  const headers = { ...target.commonHeaders };
   const servername =
-    mode === "host" ? names.host : mode === "alias" ? names.alias : (plan.endpoint ?? "");
-  if (mode === "header") headers["x-apigw-api-id"] = plan.apiId ?? "";
+    mode === "host" ? names.host : mode === "alias" ? names.alias : (target.endpoint ?? "");
+  if (mode === "header") headers["x-apigw-api-id"] = target.apiId ?? "";
   const shownHeaders = Object.fromEntries(
-    Object.keys(headers).map((k) => [k, plan.shownHeaders[k] ?? headers[k] ?? ""]),
+    Object.keys(headers).map((k) => [k, target.shownHeaders[k] ?? headers[k] ?? ""]),
   );
   return { stage, path, servername, headers, shownHeaders };
 }
@@ -111,19 +110,19 @@ const asked = (f: HttpFinding, mode: AccessMode): ModeAnswer => ({
 });
 
 async function compareHeader(
-  plan: PreparedTarget,
+  target: PreparedTarget,
   address: string,
   forbidden: HttpFinding[],
   send: Send,
 ): Promise<ModeAnswer[]> {
-  const names = plan.apiNames as Names;
+  const names = target.apiNames as Names;
   const answers: ModeAnswer[] = [];
   await Promise.all(
     forbidden.map(async (f) => {
       const stage = f.stage ?? "";
       const [host, alias] = await Promise.all([
-        ask(send, address, stage, "host", spec(plan, "host", stage, names)),
-        ask(send, address, stage, "alias", spec(plan, "alias", stage, names)),
+        ask(send, address, stage, "host", spec(target, "host", stage, names)),
+        ask(send, address, stage, "alias", spec(target, "alias", stage, names)),
       ]);
       const others = [host, alias];
       answers.push(...others);
@@ -148,17 +147,17 @@ async function compareHeader(
 }
 
 async function compareDomain(
-  plan: PreparedTarget,
+  target: PreparedTarget,
   address: string,
   forbidden: HttpFinding[],
   send: Send,
 ): Promise<ModeAnswer[]> {
-  const names = plan.apiNames as Names;
+  const names = target.apiNames as Names;
   const answers: ModeAnswer[] = [];
   // The API's stages, header mode first, then host mode (a STRICT API refuses header mode).
-  for (const stage of plan.stages) {
+  for (const stage of target.stages) {
     for (const mode of ["header", "host"] as const) {
-      const answer = await ask(send, address, stage, mode, spec(plan, mode, stage, names));
+      const answer = await ask(send, address, stage, mode, spec(target, mode, stage, names));
       answers.push(answer);
       if (answeredOtherwise(answer)) break;
     }
@@ -188,21 +187,21 @@ async function compareDomain(
 
 /** DNS_DOMAIN_ELSEWHERE: the domain's answers that are not among the endpoint's. */
 export function domainElsewhere(
-  plan: PreparedTarget,
+  target: PreparedTarget,
   domainAddresses: string[],
   endpoint: Resolved,
 ): Finding | null {
   if (domainAddresses.length === 0 || endpoint.all.length === 0) return null;
   const elsewhere = domainAddresses.filter((a) => !endpoint.all.includes(a));
   if (elsewhere.length === 0) return null;
-  const domain = plan.domain ?? "";
+  const domain = target.domain ?? "";
   return finding(
     "DNS_DOMAIN_ELSEWHERE",
-    `${domain} -> ${elsewhere.join(", ")}, not among ${plan.endpoint} -> ${endpoint.all.join(", ")}`,
+    `${domain} -> ${elsewhere.join(", ")}, not among ${target.endpoint} -> ${endpoint.all.join(", ")}`,
     {
       domain,
       domainAddresses,
-      endpoint: plan.endpoint,
+      endpoint: target.endpoint,
       endpointAddresses: endpoint.all,
       elsewhere,
     },
