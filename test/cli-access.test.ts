@@ -1,24 +1,8 @@
 // The new flags through the built CLI: --domain, --base-path, --family, --no-compare-modes.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { cli } from "./run-cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
 import type { Report } from "../src/types.js";
-
-const run = promisify(execFile);
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["dist/cli.js", ...args], {
-      env: { PATH: process.env.PATH, APIGW_DIAG_COMPARE_OS: "false" },
-      timeout: 20_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let sim: Simulator;
 let common: string[];

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { resolveSettings } from "../../src/config/load.js";
 import { parseConfigText } from "../../src/config/file.js";
 import { UsageError } from "../../src/types.js";
-import { cli } from "./run-cli.js";
+import { cli } from "../run-cli.js";
 
 const ENDPOINT = "vpce-0a1b2c3d4e5f60718-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com";
 // Valid everywhere; port 9 on loopback answers nothing useful, if a case were not refused.
