@@ -6,6 +6,7 @@ import { diagnoseTarget, type RunOptions } from "../diagnose/run.js";
 import { UsageError, type Target, type TargetReport, type Verdict } from "../types.js";
 import { version } from "../version.js";
 import { DaemonMetrics } from "./metrics.js";
+import { Prober } from "./probe.js";
 import { Scheduler } from "./scheduler.js";
 import { startStatusServer, type StatusServer } from "./server.js";
 
@@ -35,6 +36,8 @@ interface LastRun {
   report: TargetReport;
   startedAt: string;
   finishedAt: string;
+  /** When the verdict or the primary cause last changed (for the status page). */
+  changedAt: string;
 }
 
 const DEFAULT_GRACE_MS = 3_000;
@@ -60,11 +63,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       return;
     }
     const finished = Date.now();
-    const before = last.get(name)?.report;
+    const previous = last.get(name);
+    const before = previous?.report;
+    const finishedAt = new Date(finished).toISOString();
     last.set(name, {
       report,
       startedAt: startedAt.toISOString(),
-      finishedAt: new Date(finished).toISOString(),
+      finishedAt,
+      changedAt: previous && !changed(before, report) ? previous.changedAt : finishedAt,
     });
     metrics.record(report, finished);
     logRun(log, report, before);
@@ -80,6 +86,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log.error({ event: "run_error", target: name, err }, `${name}: run failed`),
   });
 
+  const prober = new Prober({
+    current: () => ({
+      modules: settings.modules,
+      concurrency: settings.concurrency,
+      maxConcurrentProbes: settings.daemon.maxConcurrentProbes,
+    }),
+    run,
+    log,
+  });
+
   let server: StatusServer;
   try {
     server = await startStatusServer(
@@ -91,6 +107,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           return { ok: h.alive, detail: { ...h } };
         },
         report: () => reportDocument(settings.targets, last),
+        probe: (req) => prober.handle(req),
+        status: async () => {
+          const { renderStatusPage } = await import("./status-page.js");
+          return renderStatusPage({
+            version: version(),
+            generatedAt: new Date(),
+            intervalMs: settings.daemon.intervalMs,
+            targets: settings.targets.map((target) => ({ target, last: last.get(target.name) })),
+            modules: settings.modules.names(),
+          });
+        },
       },
       log,
     );
@@ -101,7 +128,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
   log.info(
     { event: "listening", host: server.host, port: server.port },
-    `serving /metrics, /healthz and /report on ${server.host}:${server.port}`,
+    `serving /, /metrics, /probe, /healthz and /report on ${server.host}:${server.port}`,
   );
   scheduler.update(jobs(settings));
   log.info(
@@ -230,6 +257,15 @@ export function logRun(log: Logger, report: TargetReport, before: TargetReport |
       hint: cause?.hint,
     },
     `${target}: ${before?.verdict ?? "(first run)"} -> ${report.verdict}${toCause ? `: ${toCause}` : ""}`,
+  );
+}
+
+/** A first run, or another verdict or primary cause than the run before. */
+function changed(before: TargetReport | undefined, now: TargetReport): boolean {
+  if (!before) return true;
+  return (
+    before.verdict !== now.verdict ||
+    (before.primaryCause?.code ?? null) !== (now.primaryCause?.code ?? null)
   );
 }
 
