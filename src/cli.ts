@@ -90,15 +90,37 @@ async function diagnoseCommand(args: Args): Promise<void> {
       "nothing to diagnose: the config has modules (for the daemon's /probe) but no targets",
     );
   const log = createLogger({ level: args.logLevel });
-  const controller = new AbortController();
-  process.once("SIGINT", () => controller.abort());
   const report = await runDiagnose(settings, {
     format,
     color: isTty && format === "text",
     log,
-    signal: controller.signal,
+    signal: interruptSignal(),
   });
-  process.exitCode = report.exitCode;
+  finish(report.exitCode);
+}
+
+/**
+ * SIGINT or SIGTERM cancels the run: every probe ends at once, the report of what finished is
+ * printed, and the exit code is 3. A second signal does not wait for the report.
+ */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT.error);
+    controller.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return controller.signal;
+}
+
+/**
+ * A one-shot ends when its report is written: a getaddrinfo call still running in libuv's thread
+ * pool (the OS resolver comparison, which cannot be cancelled) must not keep it alive for glibc's
+ * own retries. The report and the logs (pino writes synchronously) are out by now.
+ */
+function finish(code: number): never {
+  process.exit(code);
 }
 
 async function daemonCommand(args: Args): Promise<void> {
@@ -129,12 +151,15 @@ async function demoCommand(args: Args): Promise<void> {
   ]);
   const format = args.format ?? "text"; // a showcase for people, even when piped
   const log = createLogger({ level: args.logLevel ?? "error" });
-  await runDemo({
+  const report = await runDemo({
     format,
     color: isTty && format === "text",
     log,
     timeout: args.timeout ?? "2s",
+    signal: interruptSignal(),
   });
+  // A showcase: its simulated endpoint is degraded on purpose, and that is not a failure.
+  finish(report.interrupted ? EXIT.error : 0);
 }
 
 interface Command {

@@ -103,16 +103,29 @@ export interface PrimaryCause {
   stages: string[];
 }
 
+/** A check the run started and did not finish: it was cancelled (SIGINT, SIGTERM, shutdown). */
+export interface Unfinished {
+  layer: Layer;
+  address?: string;
+  stage?: string;
+  /** For dns: the resolver that had not answered yet. */
+  resolver?: string;
+}
+
 export interface TargetReport {
   name: string;
   endpoint: string;
   apiId: string;
   mode: AccessMode;
   stages: string[];
+  /** The private addresses DNS gave and the run connected to (public ones are never contacted). */
+  addresses: string[];
   verdict: Verdict;
   primaryCause: PrimaryCause | null;
   /** Layers not tried, and why (a lower layer failed). */
   skipped: { address?: string; stage?: string; layers: Layer[]; reason: string }[];
+  /** Checks cut short by a cancellation: never reported as timeouts. Empty when none. */
+  unfinished: Unfinished[];
   insecure: boolean;
   durationMs: number;
   findings: Finding[];
@@ -125,7 +138,9 @@ export interface Report {
   durationMs: number;
   targets: TargetReport[];
   verdict: Verdict;
-  exitCode: 0 | 1 | 2;
+  /** True when the run was cancelled before every check finished: exit code 3. */
+  interrupted: boolean;
+  exitCode: 0 | 1 | 2 | 3;
 }
 
 export const EXIT = { healthy: 0, degraded: 1, failing: 2, error: 3 } as const;

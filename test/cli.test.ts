@@ -59,12 +59,14 @@ describe("apigw-diag", () => {
       "durationMs",
       "targets",
       "verdict",
+      "interrupted",
       "exitCode",
     ]);
     expect(report).toMatchObject({
       schemaVersion: 1,
       tool: { name: "apigw-diag" },
       verdict: "healthy",
+      interrupted: false,
       exitCode: 0,
     });
     const t = report.targets[0];
@@ -72,8 +74,10 @@ describe("apigw-diag", () => {
       endpoint: sim.endpoint,
       apiId: sim.apiId,
       stages: ["prod", "v2"],
+      addresses: sim.addresses,
       verdict: "healthy",
       primaryCause: null,
+      unfinished: [],
     });
     for (const f of t?.findings ?? [])
       expect(Object.keys(f)).toEqual(

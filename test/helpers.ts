@@ -2,9 +2,9 @@
 import { resolveSettings, type Overrides } from "../src/config/load.js";
 import type { Simulator } from "../src/simulator/index.js";
 import { simulatorOverrides } from "../src/simulator/target.js";
-import type { Target } from "../src/types.js";
+import type { PreparedTarget } from "../src/diagnose/plan.js";
 
-export function simTarget(sim: Simulator, over: Overrides = {}): Target {
+export function simTarget(sim: Simulator, over: Overrides = {}): PreparedTarget {
   const settings = resolveSettings(
     { ...simulatorOverrides(sim), timeout: "800ms", ...over },
     {},

@@ -12,6 +12,7 @@ export async function runDemo(opts: {
   color: boolean;
   log: Logger;
   timeout: string;
+  signal?: AbortSignal;
 }): Promise<Report> {
   const sim = await startSimulator({ stages: { prod: "ok" } });
   try {

@@ -2,10 +2,11 @@
 import type { Logger } from "pino";
 import type { Settings } from "../config/load.js";
 import { diagnose } from "../diagnose/run.js";
+import { logReport } from "../report/events.js";
 import { renderJson } from "../report/json.js";
 import { renderText } from "../report/text.js";
 import type { Report } from "../types.js";
-import type { LookupFn } from "../probes/os-resolver.js";
+import { isolatedLookup, type LookupFn } from "../probes/os-resolver.js";
 
 export type Format = "text" | "json";
 
@@ -16,43 +17,19 @@ export async function runDiagnose(
   const report = await diagnose(settings.targets, {
     concurrency: settings.concurrency,
     signal: opts.signal,
-    lookup: opts.lookup,
+    // One shot: the OS lookup runs in a child, so the process can exit when the report is out.
+    lookup: opts.lookup ?? isolatedLookup,
   });
   logReport(opts.log, report);
-  process.stdout.write(
+  await write(
     opts.format === "json" ? renderJson(report) : renderText(report, { color: opts.color }),
   );
+  if (report.interrupted)
+    process.stderr.write(`apigw-diag: interrupted after ${report.durationMs} ms\n`);
   return report;
 }
 
-/** One event per finding, then a summary per target and overall. */
-export function logReport(log: Logger, report: Report): void {
-  for (const t of report.targets) {
-    for (const f of t.findings) {
-      const level = f.status === "fail" ? "warn" : "info";
-      log[level](
-        { event: "finding", target: t.name, ...f },
-        `${f.code}${f.address ? ` ${f.address}` : ""}${f.stage ? ` ${f.stage}` : ""}`,
-      );
-    }
-    log.info(
-      {
-        event: "target",
-        target: t.name,
-        verdict: t.verdict,
-        primaryCause: t.primaryCause?.code ?? null,
-        durationMs: t.durationMs,
-      },
-      `${t.name}: ${t.verdict}`,
-    );
-  }
-  log.info(
-    {
-      event: "summary",
-      verdict: report.verdict,
-      exitCode: report.exitCode,
-      durationMs: report.durationMs,
-    },
-    report.verdict,
-  );
+/** Resolves once the report is handed to the OS, so the process may exit right after. */
+function write(text: string): Promise<void> {
+  return new Promise((resolve) => process.stdout.write(text, () => resolve()));
 }

@@ -18,6 +18,7 @@ import {
 } from "./names.js";
 import { probeModules, type ProbeModules } from "./modules.js";
 import type { FileConfig, TargetConfig } from "./schema.js";
+import { prepareTarget, type PreparedTarget } from "../diagnose/plan.js";
 
 export const DEFAULTS = {
   timeout: "5s",
@@ -54,7 +55,9 @@ export interface Overrides {
 }
 
 export interface Settings {
-  targets: Target[];
+  /** Prepared once here: a run of them cannot fail with a usage error. */
+  targets: PreparedTarget[];
+  /** Connections open at once by the process: across every target (and, daemon, every run). */
   concurrency: number;
   daemon: {
     intervalMs: number;
@@ -93,7 +96,7 @@ export function resolveSettings(flags: Overrides, env: Overrides, file: FileConf
   const names = new Set(targets.map((t) => t.name));
   if (names.size !== targets.length) throw new UsageError("targets: names must be unique");
   return {
-    targets,
+    targets: targets.map(prepareTarget),
     concurrency: checkConcurrency(pick("concurrency") ?? file.concurrency ?? DEFAULTS.concurrency),
     daemon: {
       intervalMs: parseDuration(

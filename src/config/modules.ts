@@ -2,6 +2,8 @@
 // endpoint; /probe?module=NAME&target=HOST supplies the endpoint. Anyone who can reach the
 // daemon's port can call /probe, so HOST is held to names that cannot point this host anywhere
 // else: an execute-api interface endpoint name, or a custom domain the module lists.
+import type tls from "node:tls";
+import { prepareTarget, type PreparedTarget } from "../diagnose/plan.js";
 import { UsageError, type Target } from "../types.js";
 import { checkHostname, parseEndpoint } from "./names.js";
 import type { ModuleConfig, TargetConfig } from "./schema.js";
@@ -9,7 +11,7 @@ import type { ModuleConfig, TargetConfig } from "./schema.js";
 export interface ProbeModules {
   names(): string[];
   /** The target to diagnose for /probe; a UsageError (one line) says why there is none. */
-  target(module: string, host: string): Target;
+  target(module: string, host: string): PreparedTarget;
 }
 
 /** Builds (and so validates) a target from a target config, as the config's own targets are. */
@@ -24,6 +26,8 @@ const ECHO_MAX = 80;
 interface Module {
   config: Omit<ModuleConfig, "domains">;
   domains: Set<string>;
+  /** The CA file read once, at load, as for the config's targets. */
+  secureContext?: tls.SecureContext;
 }
 
 /** Validates every module now (a bad one fails the load, or the reload), not at the first /probe. */
@@ -38,9 +42,9 @@ export function probeModules(
         `modules: ${echo(name)} is not a module name (1-64 letters, digits, '.', '_' or '-')`,
       );
     try {
-      build({ ...config, name, endpoint: SAMPLE_ENDPOINT });
+      const sample = prepareTarget(build({ ...config, name, endpoint: SAMPLE_ENDPOINT }));
       const allowed = new Set(domains.map((d) => checkHostname(d, "domain")));
-      modules.set(name, { config, domains: allowed });
+      modules.set(name, { config, domains: allowed, secureContext: sample.secureContext });
     } catch (err) {
       if (err instanceof UsageError) throw new UsageError(`modules.${name}: ${err.message}`);
       throw err;
@@ -55,8 +59,14 @@ export function probeModules(
       const built = parseEndpoint(endpoint).vpceId
         ? build({ ...module.config, name, endpoint })
         : domainTarget(module, name, endpoint);
+      const prepared = prepareTarget({ ...built, caFile: undefined });
       // The probed name labels the answer's series: bounded by the checks above (a DNS name).
-      return { ...built, name: endpoint };
+      return {
+        ...prepared,
+        caFile: built.caFile,
+        secureContext: module.secureContext,
+        name: endpoint,
+      };
     },
   };
 }

@@ -29,9 +29,7 @@ export interface Matrix {
 
 /** The addresses a run connected to, in a stable order. */
 export function resolvedAddresses(report: TargetReport): string[] {
-  const seen = new Set<string>();
-  for (const f of report.findings) if (f.layer !== "dns" && f.address) seen.add(f.address);
-  return [...seen].sort();
+  return [...report.addresses].sort();
 }
 
 export function matrix(report: TargetReport): Matrix {

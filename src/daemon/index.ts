@@ -1,9 +1,13 @@
 // The daemon: every target on its interval, a log line per run and per verdict change, the
 // last reports as metrics and JSON over HTTP, SIGHUP to reload, SIGTERM/SIGINT to stop cleanly.
+import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { Settings } from "../config/load.js";
 import { diagnoseTarget, type RunOptions } from "../diagnose/run.js";
-import { UsageError, type Target, type TargetReport, type Verdict } from "../types.js";
+import type { PreparedTarget } from "../diagnose/plan.js";
+import { logRun } from "../report/events.js";
+import { daemonDocument, type LastRun } from "../report/model.js";
+import { UsageError, type TargetReport } from "../types.js";
 import { version } from "../version.js";
 import { DaemonMetrics } from "./metrics.js";
 import { Prober } from "./probe.js";
@@ -18,7 +22,7 @@ export interface DaemonOptions {
   /** How long in-flight runs may finish after SIGTERM before they are aborted. Default 3 s. */
   shutdownGraceMs?: number;
   /** Replaces the real diagnosis (tests). */
-  diagnoseTarget?: (target: Target, opts: RunOptions) => Promise<TargetReport>;
+  diagnoseTarget?: (target: PreparedTarget, opts: RunOptions) => Promise<TargetReport>;
   processMetrics?: boolean;
   random?: () => number;
 }
@@ -32,14 +36,6 @@ export interface Daemon {
   stop(reason?: string): Promise<void>;
 }
 
-interface LastRun {
-  report: TargetReport;
-  startedAt: string;
-  finishedAt: string;
-  /** When the verdict or the primary cause last changed (for the status page). */
-  changedAt: string;
-}
-
 const DEFAULT_GRACE_MS = 3_000;
 /** A run is bounded by its phases: dns (udp then tcp), connect, tls, http, and some slack. */
 const PHASES_PER_RUN = 6;
@@ -51,18 +47,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let targets = byName(settings.targets);
   const last = new Map<string, LastRun>();
   const metrics = new DaemonMetrics({ processMetrics: opts.processMetrics });
+  // One connection limit for every run in flight: --concurrency means the same as in diagnose.
+  const limit = pLimit(settings.concurrency);
+  const startedMs = Date.now();
+  let lastCompletedMs = startedMs;
 
   const runOnce = async (name: string, signal: AbortSignal): Promise<void> => {
     const target = targets.get(name);
     if (!target) return;
     const startedAt = new Date();
-    const report = await run(target, { signal, concurrency: settings.concurrency });
+    const report = await run(target, { signal, limit });
     // Cut short by shutdown, or dropped by a reload meanwhile: not an observation of the path.
     if (signal.aborted || !targets.has(name)) {
       log.debug({ event: "run_discarded", target: name }, `${name}: run discarded`);
       return;
     }
     const finished = Date.now();
+    lastCompletedMs = finished;
     const previous = last.get(name);
     const before = previous?.report;
     const finishedAt = new Date(finished).toISOString();
@@ -82,17 +83,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     maxConcurrent: settings.daemon.maxConcurrentTargets,
     stallAfterMs: stallAfterMs(settings),
     random: opts.random,
-    onError: (name, err) =>
-      log.error({ event: "run_error", target: name, err }, `${name}: run failed`),
+    onError: (name, err) => {
+      metrics.recordError(name);
+      log.error({ event: "run_error", target: name, err }, `${name}: run failed`);
+    },
   });
 
   const prober = new Prober({
     current: () => ({
       modules: settings.modules,
-      concurrency: settings.concurrency,
       maxConcurrentProbes: settings.daemon.maxConcurrentProbes,
     }),
     run,
+    limit,
     log,
   });
 
@@ -104,9 +107,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
         health: () => {
           const h = scheduler.health();
-          return { ok: h.alive, detail: { ...h } };
+          // Runs that start and end but never complete (each throws) keep the scheduler busy
+          // and alive: what counts is that some target finished a run lately.
+          const sinceCompletedMs = Date.now() - lastCompletedMs;
+          const completing = sinceCompletedMs <= idleAfterMs(settings);
+          return {
+            ok: h.alive && completing,
+            detail: { ...h, completing, sinceCompletedMs },
+          };
         },
-        report: () => reportDocument(settings.targets, last),
+        report: () => daemonDocument([...targets.keys()], last),
         probe: (req) => prober.handle(req),
         status: async () => {
           const { renderStatusPage } = await import("./status-page.js");
@@ -161,6 +171,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         );
       }
       settings = next;
+      limit.concurrency = next.concurrency;
       targets = byName(next.targets);
       for (const name of [...last.keys()]) if (!targets.has(name)) last.delete(name);
       metrics.retain(targets.keys());
@@ -212,54 +223,6 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   }
 }
 
-const LEVEL: Record<Verdict, "info" | "warn" | "error"> = {
-  healthy: "info",
-  degraded: "warn",
-  failing: "error",
-};
-
-/** Findings at debug, one summary at the verdict's level, and a line when verdict or cause change. */
-export function logRun(log: Logger, report: TargetReport, before: TargetReport | undefined): void {
-  const target = report.name;
-  if (log.isLevelEnabled("debug")) {
-    for (const f of report.findings) {
-      const where = `${f.address ? ` ${f.address}` : ""}${f.stage ? ` ${f.stage}` : ""}`;
-      log.debug({ event: "finding", target, ...f }, `${target}: ${f.code}${where}`);
-    }
-  }
-  const cause = report.primaryCause;
-  const level = LEVEL[report.verdict];
-  log[level](
-    {
-      event: "run",
-      target,
-      verdict: report.verdict,
-      primaryCause: cause?.code ?? null,
-      layer: cause?.layer ?? null,
-      findings: report.findings.length,
-      failed: report.findings.filter((f) => f.status === "fail").length,
-      durationMs: report.durationMs,
-    },
-    `${target}: ${report.verdict}${cause ? ` (${cause.code})` : ""}`,
-  );
-  const fromCause = before?.primaryCause?.code ?? null;
-  const toCause = cause?.code ?? null;
-  if (before && before.verdict === report.verdict && fromCause === toCause) return;
-  log[level](
-    {
-      event: "verdict_change",
-      target,
-      from: before?.verdict ?? null,
-      to: report.verdict,
-      fromCause,
-      toCause,
-      message: cause?.message,
-      hint: cause?.hint,
-    },
-    `${target}: ${before?.verdict ?? "(first run)"} -> ${report.verdict}${toCause ? `: ${toCause}` : ""}`,
-  );
-}
-
 /** A first run, or another verdict or primary cause than the run before. */
 function changed(before: TargetReport | undefined, now: TargetReport): boolean {
   if (!before) return true;
@@ -269,20 +232,7 @@ function changed(before: TargetReport | undefined, now: TargetReport): boolean {
   );
 }
 
-function reportDocument(targets: Target[], last: Map<string, LastRun>) {
-  return {
-    schemaVersion: 1,
-    tool: { name: "apigw-diag", version: version() },
-    generatedAt: new Date().toISOString(),
-    targets: targets.flatMap((t) => {
-      const run = last.get(t.name);
-      return run ? [{ ...run.report, startedAt: run.startedAt, finishedAt: run.finishedAt }] : [];
-    }),
-    pending: targets.filter((t) => !last.has(t.name)).map((t) => t.name),
-  };
-}
-
-function byName(targets: Target[]): Map<string, Target> {
+function byName(targets: PreparedTarget[]): Map<string, PreparedTarget> {
   return new Map(targets.map((t) => [t.name, t]));
 }
 
@@ -300,6 +250,15 @@ export function stallAfterMs(settings: Settings): number {
   const runBudget = PHASES_PER_RUN * longestTimeout;
   const waves = Math.ceil(settings.targets.length / maxConcurrentTargets);
   return Math.round(2 * intervalMs * (1 + jitter) + (waves + 1) * runBudget);
+}
+
+/**
+ * Unhealthy when no target has completed a run for three intervals (and never sooner than one
+ * run may take, bounded by its phase timeouts).
+ */
+export function idleAfterMs(settings: Settings): number {
+  const longestTimeout = Math.max(0, ...settings.targets.map((t) => t.timeoutMs));
+  return Math.max(3 * settings.daemon.intervalMs, PHASES_PER_RUN * longestTimeout);
 }
 
 function sameListen(a: Settings, b: Settings): boolean {

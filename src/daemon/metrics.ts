@@ -35,6 +35,7 @@ export class DaemonMetrics {
   /** Targets that have counter or histogram series (those outlive a target's last report). */
   private readonly counted = new Set<string>();
   private readonly runs: Counter<"target" | "verdict">;
+  private readonly runErrors: Counter<"target">;
   private readonly phases: Histogram<"target" | "phase">;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
@@ -44,6 +45,12 @@ export class DaemonMetrics {
       name: "apigw_diag_runs_total",
       help: "Completed runs per target, by verdict",
       labelNames: ["target", "verdict"],
+      registers,
+    });
+    this.runErrors = new Counter({
+      name: "apigw_diag_run_errors_total",
+      help: "Runs per target that ended in an internal error instead of a report",
+      labelNames: ["target"],
       registers,
     });
     this.phases = new Histogram({
@@ -71,6 +78,12 @@ export class DaemonMetrics {
     }
   }
 
+  /** A run that threw (a bug): it left no report, so nothing else of the target changes. */
+  recordError(name: string): void {
+    this.counted.add(name);
+    this.runErrors.inc({ target: name });
+  }
+
   /** Keeps only these targets (after a reload): the others' series go, counters included. */
   retain(names: Iterable<string>): void {
     const keep = new Set(names);
@@ -79,6 +92,7 @@ export class DaemonMetrics {
       if (keep.has(name)) continue;
       for (const verdict of VERDICTS) this.runs.remove({ target: name, verdict });
       for (const phase of PHASES) this.phases.remove({ target: name, phase });
+      this.runErrors.remove({ target: name });
       this.counted.delete(name);
     }
   }

@@ -2,11 +2,13 @@
 // way blackbox_exporter serves its multi-target pattern. Each answer has its own registry, so a
 // probe leaves nothing behind in /metrics; the number running at once is bounded.
 import { performance } from "node:perf_hooks";
+import type { LimitFunction } from "p-limit";
 import type { Logger } from "pino";
 import { Gauge, Registry } from "prom-client";
 import type { ProbeModules } from "../config/modules.js";
+import type { PreparedTarget } from "../diagnose/plan.js";
 import type { RunOptions } from "../diagnose/run.js";
-import { UsageError, type Target, type TargetReport } from "../types.js";
+import { UsageError, type TargetReport } from "../types.js";
 import { reportGauges } from "./metrics.js";
 
 /** Subtracted from Prometheus' scrape timeout so the answer arrives in time (blackbox's default). */
@@ -31,8 +33,10 @@ export interface ProbeReply {
 
 export interface ProbeDeps {
   /** Read at every request, so a reload's modules and limits apply to the next probe. */
-  current(): { modules: ProbeModules; concurrency: number; maxConcurrentProbes: number };
-  run(target: Target, opts: RunOptions): Promise<TargetReport>;
+  current(): { modules: ProbeModules; maxConcurrentProbes: number };
+  run(target: PreparedTarget, opts: RunOptions): Promise<TargetReport>;
+  /** The daemon's connection limit: probes and scheduled runs share it. */
+  limit: LimitFunction;
   log: Logger;
 }
 
@@ -46,8 +50,8 @@ export class Prober {
   }
 
   async handle(req: ProbeRequest): Promise<ProbeReply> {
-    const { modules, concurrency, maxConcurrentProbes } = this.deps.current();
-    let target: Target;
+    const { modules, maxConcurrentProbes } = this.deps.current();
+    let target: PreparedTarget;
     let budgetMs: number;
     try {
       target = modules.target(single(req.query, "module"), single(req.query, "target"));
@@ -60,23 +64,22 @@ export class Prober {
       return text(503, `too many /probe requests running at once (${maxConcurrentProbes})`);
     this.running++;
     try {
-      return await this.diagnose(target, budgetMs, concurrency, req.signal);
+      return await this.diagnose(target, budgetMs, req.signal);
     } finally {
       this.running--;
     }
   }
 
   private async diagnose(
-    target: Target,
+    target: PreparedTarget,
     budgetMs: number,
-    concurrency: number,
     gone: AbortSignal,
   ): Promise<ProbeReply> {
     const deadline = AbortSignal.timeout(budgetMs);
     const started = performance.now();
     const report = await this.deps.run(target, {
       signal: AbortSignal.any([deadline, gone]),
-      concurrency,
+      limit: this.deps.limit,
     });
     const seconds = (performance.now() - started) / 1000;
     const timedOut = deadline.aborted;

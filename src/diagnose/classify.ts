@@ -102,7 +102,7 @@ export function classifyOsLookup(os: OsLookupObservation, dnsAddresses: string[]
   const said = os.addresses.length
     ? os.addresses.join(", ")
     : os.timedOut
-      ? "no answer (timeout)"
+      ? `no answer within ${Math.round(os.durationMs)} ms (timeout)`
       : (os.errorCode ?? "nothing");
   return finding(
     "DNS_OS_MISMATCH",

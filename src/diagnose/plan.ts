@@ -1,4 +1,6 @@
-// Which checks a target needs: the name to resolve, the TLS name, the Host, every request.
+// A target prepared once, when the config is loaded (at start and on reload): the CA read into a
+// secure context, the resolvers, the names, every request and its headers. A run takes prepared
+// targets only, so nothing a user wrote can make a run fail halfway with a usage error.
 import { readFileSync } from "node:fs";
 import { getServers } from "node:dns";
 import tls from "node:tls";
@@ -7,18 +9,19 @@ import { UsageError, type Resolver, type Target } from "../types.js";
 import { version } from "../version.js";
 import { privateRanges, type AddressRange } from "./addresses.js";
 
-export interface Plan {
-  target: Target;
+export interface PreparedTarget extends Target {
   /** The name resolved and connected to (endpoint, private API name, or Route 53 alias). */
   resolveName: string;
   /** TLS SNI and Host header: the name the request is for. */
   servername: string;
+  /** The resolvers asked: the configured ones, or the system's as they were at preparation. */
   resolvers: Resolver[];
   ranges: AddressRange[];
   /** System roots plus --ca-file, built once per CA content and shared by every run. */
   secureContext?: tls.SecureContext;
   requests: { stage: string; path: string }[];
-  headers: Record<string, string>;
+  /** Every header sent, secret values included. */
+  requestHeaders: Record<string, string>;
   /** The same headers as printed anywhere: secret values replaced. */
   shownHeaders: Record<string, string>;
   /** Secret header values (and their credential part): never printed, even if echoed back. */
@@ -27,7 +30,8 @@ export interface Plan {
 
 export const REDACTED = "[REDACTED]";
 
-export function makePlan(target: Target): Plan {
+/** Throws UsageError for anything the user must fix (unreadable CA, no nameserver, no region). */
+export function prepareTarget(target: Target): PreparedTarget {
   const name = requestName(target);
   const headers: Record<string, string> = {
     "user-agent": `apigw-diag/${version()}`,
@@ -40,7 +44,7 @@ export function makePlan(target: Target): Plan {
     shownHeaders[h.name] = h.secret ? REDACTED : h.value;
   }
   return {
-    target,
+    ...target,
     resolveName: name,
     servername: name,
     resolvers: target.resolvers.length ? target.resolvers : systemResolvers(),
@@ -50,7 +54,7 @@ export function makePlan(target: Target): Plan {
       stage,
       path: `/${encodeURIComponent(stage)}${target.path}`,
     })),
-    headers,
+    requestHeaders: headers,
     shownHeaders,
     secrets: secretValues(target),
   };

@@ -1,13 +1,14 @@
-// Runs a plan: dns, then every address x stage in parallel (bounded), each phase with its own
-// timeout, so a black hole costs about one timeout, not one per check.
+// Runs prepared targets: dns, then every address x stage in parallel (bounded), each phase with
+// its own timeout, so a black hole costs about one timeout, not one per check. A cancelled run
+// (SIGINT, SIGTERM, daemon shutdown) ends every phase at once and says what did not finish.
+import pLimit, { type LimitFunction } from "p-limit";
 import type { ProbeContext } from "../probes/context.js";
-import { probeDns } from "../probes/dns.js";
+import { probeDns, type DnsObservation } from "../probes/dns.js";
 import { probeHttp, type HttpObservation } from "../probes/http.js";
 import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
-import type { Finding, Report, Target, TargetReport, Timings } from "../types.js";
-import { version } from "../version.js";
+import type { Finding, Layer, Report, TargetReport, Timings, Unfinished } from "../types.js";
 import { isPrivate } from "./addresses.js";
 import {
   classifyDns,
@@ -16,62 +17,74 @@ import {
   classifyTcp,
   classifyTls,
 } from "./classify.js";
-import { limiter } from "./limit.js";
-import { makePlan, REDACTED, type Plan } from "./plan.js";
-import { summarize, worstVerdict } from "./verdict.js";
+import { REDACTED, type PreparedTarget } from "./plan.js";
+import { buildReport } from "../report/model.js";
+import { summarize } from "./verdict.js";
 
 export interface RunOptions {
   signal?: AbortSignal;
-  /** Connections open at once, across addresses and stages. */
+  /**
+   * Connections open at once, across every target and stage of this process's runs. Used to
+   * make `limit` when none is given.
+   */
   concurrency?: number;
+  /** A limit shared with other runs (the daemon's runs share one). */
+  limit?: LimitFunction;
   /** Replaces the OS resolver (tests). */
   lookup?: LookupFn;
   /** Body bytes read at most per response. */
   maxBodyBytes?: number;
 }
 
+export const DEFAULT_CONCURRENCY = 32;
 const MAX_CNAMES = 8;
 /** An interface endpoint has one address per Availability Zone: more is a broken or hostile answer. */
 const MAX_ADDRESSES = 16;
 const DEFAULT_BODY_CAP = 64 * 1024;
 
-export async function diagnose(targets: Target[], opts: RunOptions = {}): Promise<Report> {
+/** One run of every target, sharing one connection limit. */
+export async function diagnose(targets: PreparedTarget[], opts: RunOptions = {}): Promise<Report> {
   const startedAt = new Date();
   const started = performance.now();
-  const reports = await Promise.all(targets.map((t) => diagnoseTarget(t, opts)));
-  const verdict = worstVerdict(reports.map((r) => r.verdict));
-  return {
-    schemaVersion: 1,
-    tool: { name: "apigw-diag", version: version() },
-    startedAt: startedAt.toISOString(),
+  const shared = { ...opts, limit: opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY) };
+  const reports = await Promise.all(targets.map((t) => diagnoseTarget(t, shared)));
+  return buildReport(reports, {
+    startedAt,
     durationMs: Math.round(performance.now() - started),
-    targets: reports,
-    verdict,
-    exitCode: verdict === "healthy" ? 0 : verdict === "degraded" ? 1 : 2,
-  };
+    cancelled: opts.signal?.aborted ?? false,
+  });
 }
 
-export async function diagnoseTarget(target: Target, opts: RunOptions = {}): Promise<TargetReport> {
+export async function diagnoseTarget(
+  target: PreparedTarget,
+  opts: RunOptions = {},
+): Promise<TargetReport> {
   const started = performance.now();
-  const plan = makePlan(target);
   const ctx: ProbeContext = {
     signal: opts.signal ?? new AbortController().signal,
     timeoutMs: target.timeoutMs,
   };
-  const { findings, addresses, dnsMs } = await resolve(plan, ctx, opts);
+  const limit = opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
+  const { findings, addresses, dnsMs, unfinished, osFinding } = await resolve(target, ctx, opts);
+  const dnsFindings = findings.length;
   const skipped: TargetReport["skipped"] = [];
-  if (addresses.length === 0) {
+  if (unfinished.length > 0) {
+    skipped.push({ layers: ["tcp", "tls", "http"], reason: INTERRUPTED });
+  } else if (addresses.length === 0) {
     skipped.push({ layers: ["tcp", "tls", "http"], reason: "no usable private address from DNS" });
   } else {
-    const limit = limiter(opts.concurrency ?? 32);
     const perAddress = await Promise.all(
-      addresses.map((address) => probeAddress(plan, ctx, opts, address, dnsMs, limit)),
+      addresses.map((address) => probeAddress(target, ctx, opts, address, dnsMs, limit)),
     );
     for (const r of perAddress) {
       findings.push(...r.findings);
       skipped.push(...r.skipped);
+      unfinished.push(...r.unfinished);
     }
   }
+  const mismatch = await osFinding;
+  // DNS findings first, as they were seen: the comparison belongs with them.
+  if (mismatch) findings.splice(dnsFindings, 0, mismatch);
   const { verdict, primaryCause } = summarize(findings, addresses, target.stages);
   return {
     name: target.name,
@@ -79,22 +92,35 @@ export async function diagnoseTarget(target: Target, opts: RunOptions = {}): Pro
     apiId: target.apiId,
     mode: target.mode,
     stages: target.stages,
+    addresses,
     verdict,
     primaryCause,
     skipped,
+    unfinished,
     insecure: target.insecure,
     durationMs: Math.round(performance.now() - started),
     findings,
   };
 }
 
+const INTERRUPTED = "the run was interrupted before this check";
+
+interface Resolved {
+  findings: Finding[];
+  addresses: string[];
+  dnsMs: number;
+  unfinished: Unfinished[];
+  /** The OS resolver comparison, still running: a finding only where the OS differs. */
+  osFinding?: Promise<Finding | null>;
+}
+
 async function resolve(
-  plan: Plan,
+  target: PreparedTarget,
   ctx: ProbeContext,
   opts: RunOptions,
-): Promise<{ findings: Finding[]; addresses: string[]; dnsMs: number }> {
-  const name = plan.resolveName;
-  const perResolver = plan.resolvers.map((resolver) =>
+): Promise<Resolved> {
+  const name = target.resolveName;
+  const perResolver = target.resolvers.map((resolver) =>
     Promise.all(
       (["A", "AAAA"] as const).map((type) =>
         probeDns(ctx, {
@@ -107,81 +133,88 @@ async function resolve(
       ),
     ),
   );
-  const os = plan.target.compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;
+  const os = target.compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;
   const observations = await Promise.all(perResolver);
-  const findings = observations.map((obs) => classifyDns(obs, plan.ranges));
-  const all = [...new Set(observations.flat().flatMap((o) => o.addresses))];
+  const cut = (pair: DnsObservation[]) => pair.some((o) => o.error === "cancelled");
+  const answered = observations.filter((pair) => !cut(pair));
+  const unfinished: Unfinished[] = observations
+    .filter(cut)
+    .map((pair) => ({ layer: "dns", resolver: pair[0]?.resolver }));
+  const findings = answered.map((obs) => classifyDns(obs, target.ranges));
+  const all = [...new Set(answered.flat().flatMap((o) => o.addresses))];
   // Public answers are reported, never contacted: that traffic would not take Direct Connect.
-  const addresses = all.filter((a) => isPrivate(a, plan.ranges));
-  if (os) {
-    const mismatch = classifyOsLookup(await os, all);
-    if (mismatch) findings.push(mismatch);
-  }
+  const addresses = all.filter((a) => isPrivate(a, target.ranges));
   const dnsMs = Math.max(0, ...findings.map((f) => f.timings.dns ?? 0));
-  return { findings, addresses, dnsMs };
+  // The OS answer is compared when it comes, without holding up the connections meanwhile.
+  // A cancelled lookup said nothing about /etc/hosts: no finding, not a mismatch.
+  const osFinding = os?.then((seen) => (seen.cancelled ? null : classifyOsLookup(seen, all)));
+  return { findings, addresses, dnsMs, unfinished, osFinding };
 }
 
 interface AddressResult {
   findings: Finding[];
   skipped: TargetReport["skipped"];
+  unfinished: Unfinished[];
 }
 
 /** One connection per stage, opened at once; the first one's TCP and TLS stand for the address. */
 async function probeAddress(
-  plan: Plan,
+  target: PreparedTarget,
   ctx: ProbeContext,
   opts: RunOptions,
   address: string,
   dnsMs: number,
-  limit: <T>(task: () => Promise<T>) => Promise<T>,
+  limit: LimitFunction,
 ): Promise<AddressResult> {
   const results = await Promise.all(
-    plan.requests.map((req) => limit(() => probePath(plan, ctx, opts, address, req, dnsMs))),
+    target.requests.map((req) => limit(() => probePath(target, ctx, opts, address, req, dnsMs))),
   );
   const findings: Finding[] = [];
   const skipped: TargetReport["skipped"] = [];
+  const unfinished: Unfinished[] = [];
   const [first] = results;
   if (first) findings.push(...first.connection);
   // The first connection's TCP/TLS findings stand for the address (no stage). A later one is
   // reported, for its stage, only where it failed differently: the same failure is the address's.
   const addressCodes = new Set(first?.connection.map((f) => f.code));
   results.forEach((r, i) => {
+    const stage = target.requests[i]?.stage;
     if (i > 0)
       findings.push(
         ...r.connection
           .filter((f) => f.status === "fail" && !addressCodes.has(f.code))
-          .map((f) => ({ ...f, stage: plan.requests[i]?.stage })),
+          .map((f) => ({ ...f, stage })),
       );
+    if (r.unfinished) unfinished.push({ layer: r.unfinished, address, stage });
     if (r.http) findings.push(r.http);
-    else
-      skipped.push({
-        address,
-        stage: plan.requests[i]?.stage,
-        layers: r.notTried,
-        reason: r.reason,
-      });
+    else if (r.notTried.length > 0)
+      skipped.push({ address, stage, layers: r.notTried, reason: r.reason });
   });
-  return { findings, skipped: dedupeSkips(skipped) };
+  return { findings, skipped: dedupeSkips(skipped), unfinished };
 }
 
 interface PathResult {
   connection: Finding[];
   http?: Finding;
+  /** The layer a cancellation cut short. */
+  unfinished?: Layer;
   notTried: ("tls" | "http")[];
   reason: string;
 }
 
 async function probePath(
-  plan: Plan,
+  target: PreparedTarget,
   ctx: ProbeContext,
   opts: RunOptions,
   address: string,
   req: { stage: string; path: string },
   dnsMs: number,
 ): Promise<PathResult> {
-  const port = plan.target.port;
+  const port = target.port;
   const tcp = await probeTcp(ctx, { address, port });
-  const tcpFinding = classifyTcp(tcp, dnsMs);
+  if (tcp.observation.cancelled)
+    return { connection: [], unfinished: "tcp", notTried: ["tls", "http"], reason: INTERRUPTED };
+  const tcpFinding = classifyTcp(tcp.observation, dnsMs);
   if (!tcp.socket)
     return {
       connection: [tcpFinding],
@@ -190,37 +223,38 @@ async function probePath(
     };
   const tls = await probeTls(ctx, {
     socket: tcp.socket,
-    servername: plan.servername,
-    secureContext: plan.secureContext,
+    servername: target.servername,
+    secureContext: target.secureContext,
   });
-  const tlsFinding = classifyTls(tls, address, tcpFinding.timings, plan.target.insecure);
-  if (!tls.tlsSocket || tlsFinding.status === "fail") {
-    tls.tlsSocket?.destroy();
+  if (tls.observation.cancelled)
+    return { connection: [tcpFinding], unfinished: "tls", notTried: ["http"], reason: INTERRUPTED };
+  const tlsFinding = classifyTls(tls.observation, address, tcpFinding.timings, target.insecure);
+  if (!tls.socket || tlsFinding.status === "fail") {
+    tls.socket?.destroy();
     return {
       connection: [tcpFinding, tlsFinding],
       notTried: ["http"],
       reason: `${tlsFinding.code} on ${address}`,
     };
   }
-  const http = withoutSecrets(
-    await probeHttp(ctx, {
-      socket: tls.tlsSocket,
-      host: plan.servername,
-      port,
-      path: req.path,
-      headers: plan.headers,
-      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
-    }),
-    plan.secrets,
-  );
+  const http = await probeHttp(ctx, {
+    socket: tls.socket,
+    host: target.servername,
+    port,
+    path: req.path,
+    headers: target.requestHeaders,
+    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
+  });
+  if (http.cancelled)
+    return { connection: [tcpFinding, tlsFinding], unfinished: "http", notTried: [], reason: "" };
   const before: Timings = tlsFinding.timings;
   const httpFinding = classifyHttp(
-    http,
+    withoutSecrets(http, target.secrets),
     { address, stage: req.stage, path: req.path },
     before,
-    plan.target.expectStatus,
+    target.expectStatus,
   );
-  httpFinding.evidence.headers = plan.shownHeaders;
+  httpFinding.evidence.headers = target.shownHeaders;
   return { connection: [tcpFinding, tlsFinding], http: httpFinding, notTried: [], reason: "" };
 }
 

@@ -1,21 +1,37 @@
 /** What every probe receives: a deadline for its phase and a parent signal. Probes do not log:
  * they return what they saw, and the caller logs the findings made of it. */
 export interface ProbeContext {
-  /** Aborted when the whole diagnosis is cancelled (daemon shutdown, Ctrl-C). */
+  /** Aborted when the whole diagnosis is cancelled (daemon shutdown, Ctrl-C): never a timeout. */
   signal: AbortSignal;
   /** This phase's budget. */
   timeoutMs: number;
 }
 
+/**
+ * Why a phase ended before its answer: its own budget ran out, or the run was cancelled. Two
+ * different facts: a cancelled check waited for nothing and must not be reported as a timeout.
+ */
+export type EndReason = "timeout" | "cancelled";
+
+/** The fields every observation carries about how its phase ended without an answer. */
+export const ended = (reason: EndReason) => ({
+  timedOut: reason === "timeout",
+  cancelled: reason === "cancelled",
+});
+
 export const elapsed = (since: number): number => Math.round((performance.now() - since) * 10) / 10;
 
 /**
- * Runs `body` with a settle-once callback bounded by the phase timeout and the parent signal;
- * `cleanup` always runs, exactly once, whichever way it ends.
+ * Runs `body` with a settle-once callback bounded by the phase timeout and the cancel signal;
+ * `onEnd` is told which of the two ended it. `cleanup` always runs, exactly once.
+ *
+ * The phase budget is a plain timer cleared on settle rather than `AbortSignal.timeout()`: the
+ * daemon runs thousands of phases an hour, and a cleared timer leaves nothing behind, while
+ * the reason stays as explicit as `signal.reason` would make it.
  */
 export function bounded<T>(
   ctx: ProbeContext,
-  onTimeout: () => T,
+  onEnd: (reason: EndReason) => T,
   body: (settle: (value: T) => void) => () => void,
 ): Promise<T> {
   return new Promise<T>((resolve) => {
@@ -25,15 +41,24 @@ export function bounded<T>(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      ctx.signal.removeEventListener("abort", abort);
+      ctx.signal.removeEventListener("abort", cancel);
       cleanup();
       resolve(value);
     };
-    const abort = () => settle(onTimeout());
-    const timer = setTimeout(abort, ctx.timeoutMs);
-    if (ctx.signal.aborted) return abort();
-    ctx.signal.addEventListener("abort", abort, { once: true });
+    const cancel = () => settle(onEnd("cancelled"));
+    const timer = setTimeout(() => settle(onEnd("timeout")), ctx.timeoutMs);
+    if (ctx.signal.aborted) return cancel();
+    ctx.signal.addEventListener("abort", cancel, { once: true });
     cleanup = body(settle);
     if (done) cleanup();
   });
+}
+
+/**
+ * What a connecting probe returns: its observation, plain data that can be logged and kept,
+ * and apart from it the open connection (when there is one), which the caller owns and closes.
+ */
+export interface Connected<O, S> {
+  observation: O;
+  socket?: S;
 }

@@ -33,7 +33,7 @@ export interface DnsObservation {
   /** Answers that do not belong to the name asked (ignored). */
   foreignAnswers: number;
   /** Why no usable reply: no reply at all, or only replies that could not be trusted. */
-  error?: "timeout" | "malformed" | "mismatch" | "network";
+  error?: "timeout" | "malformed" | "mismatch" | "network" | "cancelled";
   errorDetail?: string;
   durationMs: number;
 }
@@ -64,14 +64,17 @@ function exchange(ctx: ProbeContext, input: DnsInput, id: number, query: Buffer)
   let tcpProgress: string | undefined;
   return bounded<Outcome>(
     ctx,
-    () =>
-      lastBad ?? {
-        truncated: false,
-        error: "timeout",
-        errorDetail: tcpProgress
-          ? `no complete answer over UDP or TCP (${tcpProgress})`
-          : "no answer over UDP or TCP",
-      },
+    (reason) =>
+      // Cancelled: whatever came so far is not this resolver's answer, nor did it time out.
+      reason === "cancelled"
+        ? { truncated: false, error: "cancelled", errorDetail: "the run was cancelled" }
+        : (lastBad ?? {
+            truncated: false,
+            error: "timeout",
+            errorDetail: tcpProgress
+              ? `no complete answer over UDP or TCP (${tcpProgress})`
+              : "no answer over UDP or TCP",
+          }),
     (settle) => {
       const check = (buf: Buffer, transport: "udp" | "tcp"): Outcome =>
         validateReply(buf, transport, id, input);

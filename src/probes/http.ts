@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import type { Client } from "undici";
-import { bounded, elapsed, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, type ProbeContext } from "./context.js";
 
 export interface HttpInput {
   /** A connected (and verified) socket; the probe consumes and closes it. */
@@ -16,6 +16,8 @@ export interface HttpInput {
 export interface HttpObservation {
   requestSent: boolean;
   timedOut: boolean;
+  /** The run was cancelled before the answer was complete. */
+  cancelled?: boolean;
   status?: number;
   headers?: Record<string, string>;
   body?: string;
@@ -55,13 +57,19 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
   try {
     return await bounded<HttpObservation>(
       ctx,
-      () => ({ requestSent: true, timedOut: true, totalMs: elapsed(started), ...soFar(progress) }),
+      (reason) => ({
+        requestSent: true,
+        ...ended(reason),
+        totalMs: elapsed(started),
+        ...soFar(progress),
+      }),
       (settle) => {
         request(client, input, controller.signal, started, progress).then(
           settle,
           (err: Error & { code?: string }) =>
             settle({
               requestSent: true,
+              cancelled: false,
               timedOut:
                 err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT",
               errorCode: err.code ?? err.name,
@@ -131,6 +139,7 @@ async function request(
   return {
     requestSent: true,
     timedOut: false,
+    cancelled: false,
     status: p.status,
     headers: p.headers,
     body: Buffer.concat(p.chunks).toString("utf8"),

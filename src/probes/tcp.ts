@@ -1,5 +1,5 @@
 import net from "node:net";
-import { bounded, elapsed, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, type Connected, type ProbeContext } from "./context.js";
 
 export interface TcpInput {
   address: string;
@@ -11,21 +11,25 @@ export interface TcpObservation {
   port: number;
   connected: boolean;
   timedOut: boolean;
+  /** The run was cancelled before the connection was made or refused. */
+  cancelled?: boolean;
   errno?: string;
   syscall?: string;
   localAddress?: string;
   connectMs: number;
-  /** Open socket when connected: the caller owns it and must destroy it. */
-  socket?: net.Socket;
 }
 
-export async function probeTcp(ctx: ProbeContext, input: TcpInput): Promise<TcpObservation> {
+/** The socket, when connected, is handed over beside the observation: the caller destroys it. */
+export async function probeTcp(
+  ctx: ProbeContext,
+  input: TcpInput,
+): Promise<Connected<TcpObservation, net.Socket>> {
   const started = performance.now();
-  const base = { address: input.address, port: input.port };
+  const base = { address: input.address, port: input.port, cancelled: false };
   let socket: net.Socket | undefined;
-  const result = await bounded<TcpObservation>(
+  const observation = await bounded<TcpObservation>(
     ctx,
-    () => ({ ...base, connected: false, timedOut: true, connectMs: elapsed(started) }),
+    (reason) => ({ ...base, connected: false, ...ended(reason), connectMs: elapsed(started) }),
     (settle) => {
       // An IP literal: net.connect does no name lookup, so only this address is contacted.
       socket = net.connect({ host: input.address, port: input.port, noDelay: true });
@@ -36,7 +40,6 @@ export async function probeTcp(ctx: ProbeContext, input: TcpInput): Promise<TcpO
           timedOut: false,
           localAddress: socket?.localAddress,
           connectMs: elapsed(started),
-          socket,
         }),
       );
       socket.on("error", (err: NodeJS.ErrnoException) =>
@@ -52,6 +55,9 @@ export async function probeTcp(ctx: ProbeContext, input: TcpInput): Promise<TcpO
       return () => {};
     },
   );
-  if (!result.connected) socket?.destroy();
-  return result;
+  if (!observation.connected) {
+    socket?.destroy();
+    return { observation };
+  }
+  return { observation, socket };
 }

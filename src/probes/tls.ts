@@ -1,6 +1,6 @@
 import type net from "node:net";
 import tls from "node:tls";
-import { bounded, elapsed, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, type Connected, type ProbeContext } from "./context.js";
 
 export interface TlsInput {
   socket: net.Socket;
@@ -22,6 +22,8 @@ export interface TlsObservation {
   servername: string;
   handshakeCompleted: boolean;
   timedOut: boolean;
+  /** The run was cancelled before the handshake ended. */
+  cancelled?: boolean;
   /** Chain verification error (OpenSSL code), absent when the chain is trusted. */
   authorizationError?: string;
   /** Hostname check error, absent when the certificate covers the servername. */
@@ -34,17 +36,23 @@ export interface TlsObservation {
   alpn?: string;
   certificate?: CertificateSummary;
   tlsMs: number;
-  /** The verified connection, when the handshake completed: the caller owns it. */
-  tlsSocket?: tls.TLSSocket;
 }
 
-export async function probeTls(ctx: ProbeContext, input: TlsInput): Promise<TlsObservation> {
+/**
+ * The handshake on a connected socket, which the probe takes over. When the handshake completed,
+ * the TLS connection is handed over beside the observation and the caller owns it; otherwise
+ * both sockets are destroyed here.
+ */
+export async function probeTls(
+  ctx: ProbeContext,
+  input: TlsInput,
+): Promise<Connected<TlsObservation, tls.TLSSocket>> {
   const started = performance.now();
-  const base = { servername: input.servername };
+  const base = { servername: input.servername, cancelled: false };
   let tlsSocket: tls.TLSSocket | undefined;
-  const result = await bounded<TlsObservation>(
+  const observation = await bounded<TlsObservation>(
     ctx,
-    () => ({ ...base, handshakeCompleted: false, timedOut: true, tlsMs: elapsed(started) }),
+    (reason) => ({ ...base, handshakeCompleted: false, ...ended(reason), tlsMs: elapsed(started) }),
     (settle) => {
       // Verification is done below, by hand, so the certificate is kept as evidence either way.
       tlsSocket = tls.connect({
@@ -80,11 +88,12 @@ export async function probeTls(ctx: ProbeContext, input: TlsInput): Promise<TlsO
       return () => {};
     },
   );
-  if (!result.tlsSocket) {
+  if (!observation.handshakeCompleted) {
     tlsSocket?.destroy();
     input.socket.destroy();
+    return { observation };
   }
-  return result;
+  return { observation, socket: tlsSocket };
 }
 
 function observeHandshake(socket: tls.TLSSocket, input: TlsInput, started: number): TlsObservation {
@@ -94,6 +103,7 @@ function observeHandshake(socket: tls.TLSSocket, input: TlsInput, started: numbe
   const cipher = socket.getCipher();
   return {
     servername: input.servername,
+    cancelled: false,
     handshakeCompleted: true,
     timedOut: false,
     authorizationError: chainError(socket),
@@ -105,7 +115,6 @@ function observeHandshake(socket: tls.TLSSocket, input: TlsInput, started: numbe
     alpn: socket.alpnProtocol || undefined,
     certificate: hasCert ? summarize(peer) : undefined,
     tlsMs: elapsed(started),
-    tlsSocket: socket,
   };
 }
 

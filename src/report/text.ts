@@ -11,6 +11,14 @@ type Color = keyof typeof COLORS;
 export function renderText(report: Report, opts: TextOptions): string {
   const paint = (c: Color, s: string) => (opts.color ? `\x1b[${COLORS[c]}m${s}\x1b[0m` : s);
   const out: string[] = [];
+  if (report.interrupted)
+    out.push(
+      paint(
+        "bold",
+        paint("yellow", `INTERRUPTED after ${report.durationMs} ms: what finished is below`),
+      ),
+      "",
+    );
   for (const t of report.targets) out.push(...renderTarget(t, paint), "");
   if (report.targets.length > 1)
     out.push(`overall: ${verdictWord(report.verdict, paint)} (exit ${report.exitCode})`);
@@ -61,6 +69,10 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   for (const f of dnsLines)
     lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(18)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
+  for (const u of t.unfinished) {
+    const where = u.resolver ?? ([u.address, u.stage].filter(Boolean).join(" ") || "all");
+    lines.push(paint("yellow", `  not finished on ${where}: ${u.layer} (interrupted)`));
+  }
   for (const s of t.skipped) {
     const where = [s.address, s.stage].filter(Boolean).join(" ") || "all addresses";
     lines.push(
@@ -80,9 +92,7 @@ function mark(f: Finding, paint: (c: Color, s: string) => string): string {
 
 /** One row per address x stage: the code each layer gave, and the phase timings. */
 function table(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
-  const addresses = [
-    ...new Set(t.findings.filter((f) => f.address).map((f) => f.address as string)),
-  ];
+  const addresses = t.addresses;
   if (addresses.length === 0) return [];
   const header = ["ADDRESS", "STAGE", "TCP", "TLS", "HTTP", "CONNECT", "TLS ms", "TTFB", "TOTAL"];
   const rows: string[][] = [];
@@ -92,14 +102,17 @@ function table(t: TargetReport, paint: (c: Color, s: string) => string): string[
         t.findings.find((f) => f.layer === layer && f.address === address && f.stage === stage) ??
         t.findings.find((f) => f.layer === layer && f.address === address && f.stage === undefined);
       const [tcp, tls, http] = [at("tcp"), at("tls"), at("http")];
+      const cut = t.unfinished.find((u) => u.address === address && u.stage === stage)?.layer;
+      const code = (f: Finding | undefined, layer: Layer) =>
+        f?.code ?? (cut === layer ? "UNFINISHED" : "-");
       const ms = (n: number | undefined) => (n === undefined ? "-" : String(Math.round(n)));
       const last = http ?? tls ?? tcp;
       rows.push([
         address,
         stage,
-        tcp?.code ?? "-",
-        tls?.code ?? "-",
-        http?.code ?? "-",
+        code(tcp, "tcp"),
+        code(tls, "tls"),
+        code(http, "http"),
         ms(last?.timings.connect),
         ms(last?.timings.tls),
         ms(http?.timings.ttfb),

@@ -164,13 +164,45 @@ describe("daemon against the simulator", () => {
     const level = (v: string) => runs.find((l) => l.verdict === v)?.level;
     expect([level("healthy"), level("degraded")]).toEqual([30, 40]);
     expect(lines.some((l) => l.event === "finding" && l.level === 20)).toBe(true);
+  });
 
-    if (hasPromtool || requirePromtool) {
+  // Shown as skipped, not passed, where promtool is absent; under CI its absence fails.
+  it.skipIf(!hasPromtool && !requirePromtool)(
+    "serves metrics that promtool check metrics accepts",
+    async () => {
       expect(hasPromtool, "promtool is required when CI=true").toBe(true);
+      daemon = await startDaemon({ settings: settingsFor(sim), log: memoryLogger("info").log });
+      const d = daemon;
+      await waitFor("a first run", async () =>
+        (await get(d, "/metrics")).body.includes("apigw_diag_runs_total{") ? true : undefined,
+      );
       const { status, output } = promtoolCheckMetrics((await get(d, "/metrics")).body);
       expect(output).toBe("");
       expect(status).toBe(0);
-    }
+    },
+  );
+
+  it("counts runs that throw in apigw_diag_run_errors_total and answers 503 when none completes", async () => {
+    const { log, lines } = memoryLogger("info");
+    // Every run ends at once with an internal error: the scheduler moves, nothing completes.
+    daemon = await startDaemon({
+      settings: settingsFor(sim, { interval: "20ms", timeout: "20ms" }),
+      log,
+      diagnoseTarget: () => Promise.reject(new Error("a bug")),
+    });
+    const d = daemon;
+    const errors = async () => {
+      const samples = parseMetrics((await get(d, "/metrics")).body);
+      return pick(samples, "apigw_diag_run_errors_total", { target: "sim" })[0]?.value ?? 0;
+    };
+    await waitFor("three run errors", async () => ((await errors()) >= 3 ? true : undefined));
+    expect(lines.filter((l) => l.event === "run_error").length).toBeGreaterThanOrEqual(3);
+    // Three intervals, and not less than one run's phase budget (6 x 20 ms): then 503.
+    const health = await waitFor("503", async () => {
+      const h = await get(d, "/healthz");
+      return h.status === 503 ? h : undefined;
+    });
+    expect(JSON.parse(health.body)).toMatchObject({ completing: false, stalled: [] });
   });
 
   it("answers 503 on /healthz when runs stall, and aborts them at the shutdown deadline", async () => {

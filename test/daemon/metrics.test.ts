@@ -27,9 +27,13 @@ function report(name: string, verdict: Verdict, findings: Finding[]): TargetRepo
     apiId: "a1b2c3d4e5",
     mode: "header",
     stages: ["prod", "v2"],
+    addresses: [
+      ...new Set(findings.flatMap((f) => (f.layer !== "dns" && f.address ? [f.address] : []))),
+    ],
     verdict,
     primaryCause: null,
     skipped: [],
+    unfinished: [],
     insecure: false,
     durationMs: 1234,
     findings,

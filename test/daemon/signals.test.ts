@@ -105,6 +105,42 @@ describe("daemon signals (child process)", () => {
     expect(c.stderr()).toBe("");
   });
 
+  it("exits 3 with one line at start when its caFile cannot be read", async () => {
+    const config = path.join(dir, "no-ca.yaml");
+    writeFileSync(
+      config,
+      simulatorConfig(sim).replace(JSON.stringify(sim.caFile), JSON.stringify(`${dir}/none.pem`)),
+    );
+    const c = (child = startCli(config));
+    const { code } = await c.exited;
+    expect(code).toBe(3);
+    expect(c.stderr()).toMatch(/^apigw-diag: --ca-file .*none\.pem: cannot read \(ENOENT\)\n$/);
+    expect(count(c, "listening")).toBe(0);
+  });
+
+  it("refuses a reload to a config whose caFile cannot be read, and keeps diagnosing", async () => {
+    const config = path.join(dir, "ca-gone.yaml");
+    writeFileSync(config, simulatorConfig(sim, { interval: "100ms" }));
+    const c = (child = startCli(config));
+    await waitFor("a run", () => count(c, "run") > 0 || undefined);
+    writeFileSync(
+      config,
+      simulatorConfig(sim, { interval: "100ms" }).replace(
+        JSON.stringify(sim.caFile),
+        JSON.stringify(`${dir}/gone.pem`),
+      ),
+    );
+    c.proc.kill("SIGHUP");
+    const failed = await waitFor("reload_failed", () =>
+      c.lines.find((l) => l.event === "reload_failed"),
+    );
+    expect(failed.reason).toMatch(/gone\.pem: cannot read/);
+    const runs = count(c, "run");
+    await waitFor("runs to go on", () => count(c, "run") > runs + 1 || undefined);
+    expect(c.lines.some((l) => l.event === "run_error")).toBe(false);
+    expect(c.lines.filter((l) => l.event === "run").at(-1)).toMatchObject({ verdict: "healthy" });
+  });
+
   it("exits 0 on SIGINT in the middle of a slow run, aborting it at the deadline", async () => {
     // Every connection to 127.0.0.2 stalls in the TLS handshake for the whole 10 s timeout.
     sim.setFaults({ address: { "127.0.0.2": "tls-stall" } });

@@ -57,6 +57,7 @@ const REPORT: TargetReport = {
   apiId: TARGET.apiId,
   mode: "header",
   stages: ["prod", "v2"],
+  addresses: ["10.0.0.1", "10.0.0.2"],
   verdict: "degraded",
   primaryCause: {
     layer: "tls",
@@ -67,6 +68,7 @@ const REPORT: TargetReport = {
     stages: ["prod", "v2"],
   },
   skipped: [],
+  unfinished: [],
   insecure: false,
   durationMs: 42,
   findings: [

@@ -4,7 +4,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveSettings } from "../../src/config/load.js";
 import { parseConfigText } from "../../src/config/file.js";
-import { makePlan } from "../../src/diagnose/plan.js";
 import { UsageError } from "../../src/types.js";
 import { cli } from "./run-cli.js";
 
@@ -189,7 +188,7 @@ describe("stage names and paths in the request line", () => {
     ).targets[0]!;
 
   it("accepts every character API Gateway allows in a stage and needs no encoding for it", () => {
-    const plan = makePlan(target("Prod_v2-beta", "/items/a%20b?x=1&y=%2F"));
+    const plan = target("Prod_v2-beta", "/items/a%20b?x=1&y=%2F");
     expect(plan.requests[0]?.path).toBe("/Prod_v2-beta/items/a%20b?x=1&y=%2F");
   });
 

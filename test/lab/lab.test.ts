@@ -109,8 +109,18 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     process.removeListener("exit", downOnExit);
   });
 
-  const diagnose = (options: { caFile?: string; extra?: string[] } = {}): Promise<Diagnosis> =>
-    lab.diagnose({ caFile: options.caFile ?? simulatorCa, timeout: TIMEOUT, extra: options.extra });
+  const diagnose = (
+    options: { caFile?: string; extra?: string[]; timeout?: string } & Pick<
+      Parameters<Lab["diagnose"]>[0],
+      "interrupt"
+    > = {},
+  ): Promise<Diagnosis> =>
+    lab.diagnose({
+      caFile: options.caFile ?? simulatorCa,
+      timeout: options.timeout ?? TIMEOUT,
+      extra: options.extra,
+      interrupt: options.interrupt,
+    });
 
   const startMiddlebox = async (mode: "intercept" | "deny"): Promise<Started> => {
     middlebox = await startInNamespace(lab.ns("dx"), path.join(LAB_DIR, "middlebox.mjs"), [
@@ -421,5 +431,56 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     log("hosts-override-no-compare", d);
     expect(codesOf(d, { layer: "dns" }), describeDiagnosis(d)).toEqual(["DNS_OK"]);
     expectVerdict(d, "healthy", 0);
+  });
+
+  // Issue 11: the run tells the truth about itself.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`reports a ${signal} during a SYN black hole as interrupted, not as TCP_TIMEOUT, and exits 3`, async () => {
+      lab.fault("sg-drop-all");
+      const d = await diagnose({ timeout: "10s", interrupt: { signal, afterMs: 1500 } });
+      log(`interrupt-${signal}`, d);
+      const why = describeDiagnosis(d);
+      expect(d.exitCode, why).toBe(3);
+      expect(d.report.interrupted, why).toBe(true);
+      expect(d.report.exitCode, why).toBe(3);
+      // The 10 s timeout never elapsed: no timeout may be reported, nor its hint.
+      expect(
+        d.findings.filter((f) => f.code.endsWith("_TIMEOUT")),
+        why,
+      ).toEqual([]);
+      expect(
+        d.report.targets[0]?.unfinished.map((u) => `${u.layer} ${u.address}`).sort(),
+        why,
+      ).toEqual([ADDR.endpointA, ADDR.endpointB].flatMap((a) => STAGES.map(() => `tcp ${a}`)));
+      // Besides the JSON log lines, one line for a person.
+      const said = d.stderr.split("\n").filter((l) => l && !l.startsWith("{"));
+      expect(said, d.stderr).toEqual([
+        expect.stringMatching(/^apigw-diag: interrupted after \d+ ms$/),
+      ]);
+      // Every probe stops at once: well within the 1 s the design allows (2x margin).
+      expect(d.exitAfterSignalMs, why).toBeLessThan(2_000);
+    });
+  }
+
+  it("exits as soon as its report is out while getaddrinfo still retries a silent resolver", async () => {
+    lab.fault("resolver-down");
+    // glibc's own defaults (5 s per try, 2 tries) instead of the lab's quick ones, so that
+    // getaddrinfo goes on long after the 2 s phase timeout, as on a host with a default config.
+    const resolvConf = `/etc/netns/${lab.ns("onprem")}/resolv.conf`;
+    const quick = readFileSync(resolvConf, "utf8");
+    writeFileSync(resolvConf, `nameserver ${ADDR.resolver}\n`);
+    let d: Diagnosis;
+    try {
+      d = await diagnose();
+    } finally {
+      writeFileSync(resolvConf, quick);
+    }
+    log("resolver-down-os-lookup", d);
+    const why = describeDiagnosis(d);
+    expect(d.exitCode, why).toBe(2);
+    expect(codesOf(d, { layer: "dns" }), why).toContain("DNS_TIMEOUT");
+    // glibc keeps retrying for 10 s and more; the process must not wait for it (200 ms goal,
+    // bounded here with a wide margin for a loaded machine).
+    expect(d.exitAfterReportMs, why).toBeLessThan(1_000);
   });
 });

@@ -152,14 +152,24 @@ export interface LabFinding {
 export interface LabReport {
   verdict: string;
   exitCode: number;
+  interrupted: boolean;
   durationMs: number;
-  targets: { verdict: string; primaryCause?: unknown; findings: LabFinding[] }[];
+  targets: {
+    verdict: string;
+    primaryCause?: unknown;
+    findings: LabFinding[];
+    unfinished: { layer: string; address?: string; stage?: string }[];
+  }[];
 }
 
 export interface Diagnosis {
   report: LabReport;
   exitCode: number | null;
   wallMs: number;
+  /** From the end of the report on stdout to the process's exit. */
+  exitAfterReportMs: number;
+  /** From the interrupting signal (when one was sent) to the process's exit. */
+  exitAfterSignalMs?: number;
   stderr: string;
   findings: LabFinding[];
 }
@@ -252,7 +262,13 @@ export class Lab {
   }
 
   /** Runs the built CLI's `diagnose` on the on-prem host, as a person on call would. */
-  diagnose(options: { caFile: string; timeout: string; extra?: string[] }): Promise<Diagnosis> {
+  diagnose(options: {
+    caFile: string;
+    timeout: string;
+    extra?: string[];
+    /** Sends this signal to the CLI after `afterMs`, as a person pressing Ctrl-C would. */
+    interrupt?: { signal: NodeJS.Signals; afterMs: number };
+  }): Promise<Diagnosis> {
     const args = [
       "netns",
       "exec",
@@ -277,18 +293,47 @@ export class Lab {
     const child = spawn("ip", args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    let reportEnded = 0;
+    let signalled: number | undefined;
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      reportEnded = Date.now();
+    });
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    // `ip netns exec` execs the command: the child's pid is node's own.
+    const interrupt = options.interrupt;
+    const sender = interrupt
+      ? setTimeout(() => {
+          signalled = Date.now();
+          child.kill(interrupt.signal);
+        }, interrupt.afterMs)
+      : undefined;
     return new Promise((resolve, reject) => {
       const guard = setTimeout(() => child.kill("SIGKILL"), 60_000);
       child.on("error", reject);
+      let exitedAt: number | undefined;
+      child.on("exit", () => {
+        exitedAt = Date.now();
+        clearTimeout(sender);
+      });
       child.on("close", (exitCode) => {
         clearTimeout(guard);
-        const wallMs = Date.now() - started;
+        const exited = exitedAt ?? Date.now();
+        const wallMs = exited - started;
+        const exitAfterReportMs = exited - reportEnded;
+        const exitAfterSignalMs = signalled === undefined ? undefined : exited - signalled;
         try {
           const report = JSON.parse(stdout) as LabReport;
           const findings = report.targets.flatMap((target) => target.findings);
-          resolve({ report, exitCode, wallMs, stderr, findings });
+          resolve({
+            report,
+            exitCode,
+            wallMs,
+            exitAfterReportMs,
+            exitAfterSignalMs,
+            stderr,
+            findings,
+          });
         } catch {
           reject(
             new Error(`diagnose printed no JSON report (exit ${exitCode}):\n${stdout}\n${stderr}`),

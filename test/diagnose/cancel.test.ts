@@ -1,0 +1,140 @@
+// Issue 11: a run cancelled by the user is reported as interrupted, never as a timeout it did not
+// wait for; one connection limit holds across every target of a run.
+import { spawn } from "node:child_process";
+import pLimit from "p-limit";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { diagnose } from "../../src/diagnose/run.js";
+import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import type { Report } from "../../src/types.js";
+import { simTarget } from "../helpers.js";
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ addresses: ["127.0.0.1", "127.0.0.2"] });
+});
+afterAll(() => sim.close());
+beforeEach(() => {
+  sim.setStages({ prod: "ok", v2: "ok" });
+  sim.setFaults({});
+});
+
+describe("a cancelled run", () => {
+  it("marks what did not finish as unfinished, with no timeout code, and exits 3", async () => {
+    // 127.0.0.2 takes the ClientHello and never answers: only the cancel can end those checks.
+    sim.setFaults({ address: { "127.0.0.2": "tls-stall" } });
+    const controller = new AbortController();
+    const target = simTarget(sim, { timeout: "30s" });
+    const running = diagnose([target], { signal: controller.signal });
+    await waitUntil(() => sim.stats().requests >= 2); // 127.0.0.1 answered both stages
+    controller.abort();
+    const report = await running;
+    const [t] = report.targets;
+    expect(report).toMatchObject({ interrupted: true, exitCode: 3 });
+    expect(t?.findings.map((f) => f.code)).not.toContain("TLS_TIMEOUT");
+    expect(t?.findings.filter((f) => f.code === "HTTP_OK").map((f) => f.address)).toEqual([
+      "127.0.0.1",
+      "127.0.0.1",
+    ]);
+    expect(t?.unfinished).toEqual([
+      { layer: "tls", address: "127.0.0.2", stage: "prod" },
+      { layer: "tls", address: "127.0.0.2", stage: "v2" },
+    ]);
+    expect(t?.skipped).toContainEqual(
+      expect.objectContaining({ address: "127.0.0.2", layers: ["http"] }),
+    );
+  });
+
+  it("cancelled before DNS answered: the resolver is unfinished, not DNS_TIMEOUT", async () => {
+    sim.setFaults({ dns: "timeout" });
+    const controller = new AbortController();
+    const running = diagnose([simTarget(sim, { timeout: "30s" })], { signal: controller.signal });
+    await waitUntil(() => sim.stats().dnsQueries >= 2);
+    controller.abort();
+    const report = await running;
+    const [t] = report.targets;
+    expect(report.exitCode).toBe(3);
+    expect(t?.findings).toEqual([]);
+    expect(t?.unfinished).toEqual([{ layer: "dns", resolver: `127.0.0.1:${sim.dns.port}` }]);
+  });
+
+  it("shares one connection limit across every target of the run", async () => {
+    let active = 0;
+    let most = 0;
+    const inner = pLimit(1);
+    const counting = Object.assign(
+      <T>(task: () => Promise<T>) =>
+        inner(async () => {
+          most = Math.max(most, ++active);
+          try {
+            return await task();
+          } finally {
+            active--;
+          }
+        }),
+      inner,
+    ) as typeof inner;
+    const report = await diagnose([simTarget(sim), { ...simTarget(sim), name: "second" }], {
+      limit: counting,
+    });
+    expect(report.targets.map((t) => t.verdict)).toEqual(["healthy", "healthy"]);
+    expect(most).toBe(1);
+  });
+});
+
+describe("the CLI interrupted", () => {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    it(`prints what finished, one stderr line and exits 3 on ${signal}`, async () => {
+      sim.setFaults({ address: { "127.0.0.2": "tls-stall" } });
+      const child = spawn(
+        process.execPath,
+        [
+          "dist/cli.js",
+          "diagnose",
+          `--endpoint=${sim.endpoint}`,
+          `--api-id=${sim.apiId}`,
+          "--stage=prod",
+          `--resolver=127.0.0.1:${sim.dns.port}`,
+          `--port=${sim.port}`,
+          `--ca-file=${sim.caFile}`,
+          "--private-cidr=127.0.0.0/8",
+          "--no-compare-os",
+          "--timeout=30s",
+          "--format=json",
+        ],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+          // The logs (pino, stderr) off: what is left on stderr is the one line for a person.
+          env: { PATH: process.env.PATH, APIGW_DIAG_LOG_LEVEL: "silent" },
+        },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      const requests = sim.stats().requests;
+      await waitUntil(() => sim.stats().requests > requests);
+      const sent = Date.now();
+      child.kill(signal);
+      const code = await exited;
+      // The design allows 1 s for every probe to stop; 2x margin on a shared machine.
+      expect(Date.now() - sent).toBeLessThan(2_000);
+      expect(code).toBe(3);
+      expect(stderr).toMatch(/^apigw-diag: interrupted after \d+ ms\n$/);
+      const report = JSON.parse(stdout) as Report;
+      expect(report).toMatchObject({ interrupted: true, exitCode: 3 });
+      expect(report.targets[0]?.findings.some((f) => f.code.endsWith("_TIMEOUT"))).toBe(false);
+      expect(report.targets[0]?.unfinished).toEqual([
+        { layer: "tls", address: "127.0.0.2", stage: "prod" },
+      ]);
+    });
+  }
+});
+
+async function waitUntil(ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error("condition not reached");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
