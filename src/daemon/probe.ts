@@ -45,10 +45,6 @@ export class Prober {
 
   constructor(private readonly deps: ProbeDeps) {}
 
-  get inFlight(): number {
-    return this.running;
-  }
-
   async handle(req: ProbeRequest): Promise<ProbeReply> {
     const { modules, maxConcurrentProbes } = this.deps.current();
     let target: PreparedTarget;
