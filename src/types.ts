@@ -1,5 +1,6 @@
 // The domain vocabulary shared by every module. Codes and JSON field names are public API
 // (DESIGN.md): change them only with a schemaVersion bump.
+import type { DnsObservation } from "./probes/dns.js";
 
 export type Layer = "dns" | "tcp" | "tls" | "http";
 export type FindingStatus = "pass" | "warn" | "fail";
@@ -23,6 +24,7 @@ export const FINDING_CODES = [
   "TLS_OK",
   "TLS_TIMEOUT",
   "TLS_UNTRUSTED_CERT",
+  "TLS_CERT_EXPIRED",
   "TLS_HOSTNAME_MISMATCH",
   "TLS_HANDSHAKE_FAILED",
   "HTTP_OK",
@@ -30,11 +32,14 @@ export const FINDING_CODES = [
   "HTTP_MISSING_AUTH_TOKEN",
   "HTTP_POLICY_DENY",
   "HTTP_POLICY_NO_ALLOW",
+  "HTTP_AUTHORIZER_DENY",
+  "HTTP_SIGNATURE_INVALID",
   "HTTP_UNAUTHORIZED",
   "HTTP_THROTTLED",
   "HTTP_BACKEND_ERROR",
   "HTTP_NOT_API_GATEWAY",
   "HTTP_TIMEOUT",
+  "HTTP_RESET",
   "HTTP_UNEXPECTED_STATUS",
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -48,19 +53,120 @@ export interface Timings {
   total: number;
 }
 
-export type Evidence = Record<string, unknown>;
+/** The codes of one layer, by their prefix: `LayerCode<"tls">` is every `TLS_*` code. */
+export type LayerCode<L extends Layer> = Extract<FindingCode, `${Uppercase<L>}_${string}`>;
+export type DnsCode = LayerCode<"dns">;
+export type TcpCode = LayerCode<"tcp">;
+export type TlsCode = LayerCode<"tls">;
+export type HttpCode = LayerCode<"http">;
 
-export interface Finding {
-  layer: Layer;
-  code: FindingCode;
+export interface DnsEvidence {
+  /** Per resolver: who was asked, for what, and what came back. */
+  resolver?: string;
+  name?: string;
+  addresses?: string[];
+  queries?: DnsObservation[];
+  /** Answers that are not private (DNS_PUBLIC_ADDRESS). */
+  public?: string[];
+  /** DNS_OS_MISMATCH: what the OS resolver said, and what DNS said. */
+  os?: string[];
+  osError?: string;
+  dns?: string[];
+}
+
+export interface TcpEvidence {
+  port: number;
+  errno?: string;
+  syscall?: string;
+  localAddress?: string;
+}
+
+export interface TlsEvidence {
+  servername: string;
+  protocol?: string;
+  cipher?: string;
+  alpn?: string;
+  issuer?: string;
+  subject?: string;
+  subjectAltName?: string;
+  validFrom?: string;
+  validTo?: string;
+  fingerprint256?: string;
+  authorizationError?: string;
+  hostnameError?: string;
+  errorCode?: string;
+  /** This host's clock when the certificate was judged (TLS_CERT_EXPIRED). */
+  localTime?: string;
+  /** --insecure: the certificate problem that was reported but not treated as a failure. */
+  insecureIgnored?: TlsCode;
+}
+
+/** Which kind of policy an AccessDenied message names: the one to change. */
+export type PolicyType = "resource" | "vpc-endpoint" | "identity" | "unknown";
+
+export interface HttpEvidence {
+  request: string;
+  status?: number;
+  /** x-amzn-RequestId and x-amz-apigw-id: what AWS support asks for first. */
+  requestId?: string;
+  apigwId?: string;
+  errorType?: string;
+  server?: string;
+  /** API Gateway's error message (`message` or `Message`), up to 512 characters. */
+  errorMessage?: string;
+  /** The policy an AccessDenied answer names (HTTP_POLICY_*, HTTP_AUTHORIZER_DENY). */
+  policyType?: PolicyType;
+  body?: string;
+  bodyBytes?: number;
+  bodyTruncated?: boolean;
+  bodyIncomplete?: boolean;
+  errorCode?: string;
+  /** How the connection ended when no status came (HTTP_RESET). */
+  connectionLost?: "reset" | "closed";
+  /** The request headers sent, secret values redacted. */
+  headers?: Record<string, string>;
+  /** When the request was sent (UTC, ISO 8601), and over what: for a support case. */
+  requestedAt?: string;
+  sni?: string;
+  host?: string;
+  tlsVersion?: string;
+  tlsCipher?: string;
+}
+
+interface FindingBase {
   status: FindingStatus;
   address?: string;
   stage?: string;
   timings: Timings;
   message: string;
   hint: string;
-  evidence: Evidence;
 }
+
+export interface DnsFinding extends FindingBase {
+  layer: "dns";
+  code: DnsCode;
+  evidence: DnsEvidence;
+}
+export interface TcpFinding extends FindingBase {
+  layer: "tcp";
+  code: TcpCode;
+  evidence: TcpEvidence;
+}
+export interface TlsFinding extends FindingBase {
+  layer: "tls";
+  code: TlsCode;
+  evidence: TlsEvidence;
+}
+export interface HttpFinding extends FindingBase {
+  layer: "http";
+  code: HttpCode;
+  evidence: HttpEvidence;
+}
+
+/** A finding's evidence is typed by its layer: narrow on `layer` to read it. */
+export type Finding = DnsFinding | TcpFinding | TlsFinding | HttpFinding;
+export type FindingOf<L extends Layer> = Extract<Finding, { layer: L }>;
+export type Evidence = Finding["evidence"];
 
 export interface HeaderSpec {
   name: string;

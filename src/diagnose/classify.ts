@@ -4,29 +4,62 @@ import type { HttpObservation } from "../probes/http.js";
 import type { OsLookupObservation } from "../probes/os-resolver.js";
 import type { TcpObservation } from "../probes/tcp.js";
 import type { TlsObservation } from "../probes/tls.js";
-import type { Evidence, Finding, FindingCode, Layer, Timings } from "../types.js";
+import type {
+  DnsCode,
+  DnsEvidence,
+  FindingCode,
+  FindingOf,
+  FindingStatus,
+  HttpCode,
+  HttpEvidence,
+  HttpFinding,
+  Layer,
+  PolicyType,
+  TcpCode,
+  Timings,
+  TlsCode,
+  TlsEvidence,
+  TlsFinding,
+} from "../types.js";
 import { isPrivate, type AddressRange } from "./addresses.js";
-import { HINTS } from "./hints.js";
+import { HINTS, policyHint } from "./hints.js";
 
 const LAYER: Record<string, Layer> = { DNS: "dns", TCP: "tcp", TLS: "tls", HTTP: "http" };
 const PASS = new Set<FindingCode>(["DNS_OK", "TCP_OK", "TLS_OK", "HTTP_OK"]);
 
-export function finding(
-  code: FindingCode,
+/** The layer a code belongs to, from its prefix, as a type. */
+type LayerOf<C extends FindingCode> = C extends `DNS_${string}`
+  ? "dns"
+  : C extends `TCP_${string}`
+    ? "tcp"
+    : C extends `TLS_${string}`
+      ? "tls"
+      : "http";
+
+/** A finding of `code`'s layer, with that layer's evidence. */
+export function finding<C extends FindingCode>(
+  code: C,
   message: string,
-  evidence: Evidence,
+  evidence: FindingOf<LayerOf<C>>["evidence"],
   timings: Timings,
   where: { address?: string; stage?: string } = {},
-): Finding {
+): FindingOf<LayerOf<C>> {
   const layer = LAYER[code.split("_")[0] ?? ""] ?? "http";
-  const status = PASS.has(code) ? "pass" : code === "DNS_OS_MISMATCH" ? "warn" : "fail";
-  return { layer, code, status, ...where, timings, message, hint: HINTS[code], evidence };
+  const status: FindingStatus = PASS.has(code)
+    ? "pass"
+    : code === "DNS_OS_MISMATCH"
+      ? "warn"
+      : "fail";
+  const made = { layer, code, status, ...where, timings, message, hint: HINTS[code], evidence };
+  // The prefix decides the layer at run time, as LayerOf does for the compiler, which cannot
+  // follow a string split: the one place the two are joined.
+  return made as unknown as FindingOf<LayerOf<C>>;
 }
 
 // ---- dns -------------------------------------------------------------------------------
 
 /** Most specific first: the first failure found in this order names the resolver's problem. */
-const DNS_FAILURE_ORDER: [FindingCode, (o: DnsObservation) => boolean][] = [
+const DNS_FAILURE_ORDER: [DnsCode, (o: DnsObservation) => boolean][] = [
   ["DNS_NXDOMAIN", (o) => o.rcode === "NXDOMAIN"],
   ["DNS_SERVFAIL", (o) => o.rcode === "SERVFAIL"],
   ["DNS_REFUSED", (o) => o.rcode === "REFUSED"],
@@ -42,7 +75,10 @@ const DNS_FAILURE_ORDER: [FindingCode, (o: DnsObservation) => boolean][] = [
 ];
 
 /** One finding per resolver, from its A and AAAA observations. */
-export function classifyDns(observations: DnsObservation[], ranges: AddressRange[]): Finding {
+export function classifyDns(
+  observations: DnsObservation[],
+  ranges: AddressRange[],
+): FindingOf<"dns"> {
   const first = observations[0];
   const resolver = first?.resolver ?? "?";
   const name = first?.name ?? "?";
@@ -51,7 +87,7 @@ export function classifyDns(observations: DnsObservation[], ranges: AddressRange
     dns: Math.max(0, ...observations.map((o) => o.durationMs)),
     total: Math.max(0, ...observations.map((o) => o.durationMs)),
   };
-  const evidence: Evidence = { resolver, name, addresses, queries: observations };
+  const evidence: DnsEvidence = { resolver, name, addresses, queries: observations };
   if (addresses.length === 0) {
     for (const [code, test] of DNS_FAILURE_ORDER) {
       const hit = observations.find(test);
@@ -78,7 +114,7 @@ export function classifyDns(observations: DnsObservation[], ranges: AddressRange
   );
 }
 
-function dnsMessage(code: FindingCode, o: DnsObservation): string {
+function dnsMessage(code: DnsCode, o: DnsObservation): string {
   const who = `${o.resolver} (${o.type})`;
   switch (code) {
     case "DNS_NXDOMAIN":
@@ -94,7 +130,10 @@ function dnsMessage(code: FindingCode, o: DnsObservation): string {
   }
 }
 
-export function classifyOsLookup(os: OsLookupObservation, dnsAddresses: string[]): Finding | null {
+export function classifyOsLookup(
+  os: OsLookupObservation,
+  dnsAddresses: string[],
+): FindingOf<"dns"> | null {
   const same =
     os.addresses.length === dnsAddresses.length &&
     os.addresses.every((a) => dnsAddresses.includes(a));
@@ -114,7 +153,7 @@ export function classifyOsLookup(os: OsLookupObservation, dnsAddresses: string[]
 
 // ---- tcp -------------------------------------------------------------------------------
 
-const ERRNO_CODE: Record<string, FindingCode> = {
+const ERRNO_CODE: Record<string, TcpCode> = {
   ETIMEDOUT: "TCP_TIMEOUT",
   ECONNREFUSED: "TCP_REFUSED",
   ECONNRESET: "TCP_REFUSED",
@@ -127,13 +166,13 @@ const ERRNO_CODE: Record<string, FindingCode> = {
   EACCES: "TCP_UNREACHABLE",
 };
 
-export function tcpCode(o: Pick<TcpObservation, "connected" | "timedOut" | "errno">): FindingCode {
+export function tcpCode(o: Pick<TcpObservation, "connected" | "timedOut" | "errno">): TcpCode {
   if (o.connected) return "TCP_OK";
   if (o.timedOut) return "TCP_TIMEOUT";
   return ERRNO_CODE[o.errno ?? ""] ?? "TCP_UNREACHABLE";
 }
 
-export function classifyTcp(o: TcpObservation, dnsMs: number): Finding {
+export function classifyTcp(o: TcpObservation, dnsMs: number): FindingOf<"tcp"> {
   const code = tcpCode(o);
   const target = `${o.address}:${o.port}`;
   const message =
@@ -166,23 +205,33 @@ const UNTRUSTED = new Set([
   "UNABLE_TO_GET_ISSUER_CERT",
   "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
   "CERT_UNTRUSTED",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
   "CERT_REVOKED",
   "CERT_SIGNATURE_FAILURE",
   "NO_CERTIFICATE",
 ]);
+// A date problem, not a trust problem: this host's clock is the likelier cause than a proxy.
+const EXPIRED = new Set(["CERT_HAS_EXPIRED", "CERT_NOT_YET_VALID"]);
+/** Reported but not failures under --insecure. */
+const CERT_PROBLEMS = new Set<TlsCode>([
+  "TLS_UNTRUSTED_CERT",
+  "TLS_CERT_EXPIRED",
+  "TLS_HOSTNAME_MISMATCH",
+]);
+
+function certCode(error: string | undefined): TlsCode | undefined {
+  if (EXPIRED.has(error ?? "")) return "TLS_CERT_EXPIRED";
+  return UNTRUSTED.has(error ?? "") ? "TLS_UNTRUSTED_CERT" : undefined;
+}
 
 export function tlsCode(
   o: Pick<
     TlsObservation,
     "handshakeCompleted" | "timedOut" | "authorizationError" | "hostnameError" | "errorCode"
   >,
-): FindingCode {
+): TlsCode {
   if (o.timedOut) return "TLS_TIMEOUT";
-  if (!o.handshakeCompleted)
-    return UNTRUSTED.has(o.errorCode ?? "") ? "TLS_UNTRUSTED_CERT" : "TLS_HANDSHAKE_FAILED";
-  if (o.authorizationError) return "TLS_UNTRUSTED_CERT";
+  if (!o.handshakeCompleted) return certCode(o.errorCode) ?? "TLS_HANDSHAKE_FAILED";
+  if (o.authorizationError) return certCode(o.authorizationError) ?? "TLS_UNTRUSTED_CERT";
   if (o.hostnameError) return "TLS_HOSTNAME_MISMATCH";
   return "TLS_OK";
 }
@@ -192,11 +241,12 @@ export function classifyTls(
   address: string,
   before: Timings,
   insecure: boolean,
-): Finding {
-  let code = tlsCode(o);
+  now: Date = new Date(),
+): TlsFinding {
+  const code = tlsCode(o);
   const cert = o.certificate;
   const timings = { ...before, tls: o.tlsMs, total: before.total + o.tlsMs };
-  const evidence: Evidence = {
+  const evidence: TlsEvidence = {
     servername: o.servername,
     protocol: o.protocol,
     cipher: o.cipher,
@@ -204,53 +254,165 @@ export function classifyTls(
     issuer: cert?.issuer,
     subject: cert?.subject,
     subjectAltName: cert?.subjectAltName,
+    validFrom: cert?.validFrom,
     validTo: cert?.validTo,
     fingerprint256: cert?.fingerprint256,
     authorizationError: o.authorizationError,
     hostnameError: o.hostnameError,
     errorCode: o.errorCode,
+    localTime: code === "TLS_CERT_EXPIRED" ? now.toISOString() : undefined,
   };
-  const messages: Partial<Record<FindingCode, string>> = {
-    TLS_OK: `${o.protocol ?? "TLS"} with ${o.servername}, issuer ${cert?.issuer ?? "?"}, expires ${cert?.validTo ?? "?"}`,
-    TLS_TIMEOUT: `TCP is up but the TLS handshake did not complete within ${Math.round(o.tlsMs)} ms`,
-    TLS_UNTRUSTED_CERT: `certificate not trusted (${o.authorizationError ?? o.errorCode}), issued by ${cert?.issuer ?? "?"}`,
-    TLS_HOSTNAME_MISMATCH: `certificate (${cert?.subjectAltName ?? cert?.subject ?? "?"}) does not cover ${o.servername}`,
-    TLS_HANDSHAKE_FAILED: `handshake failed: ${o.errorCode ?? "?"}${o.errorMessage ? ` (${o.errorMessage})` : ""}`,
-  };
-  const message = messages[code] ?? code;
-  if (insecure && (code === "TLS_UNTRUSTED_CERT" || code === "TLS_HOSTNAME_MISMATCH")) {
+  const message = tlsMessage(code, o, now);
+  if (insecure && CERT_PROBLEMS.has(code)) {
     // --insecure: the failure is still reported as evidence, but the path goes on.
     evidence.insecureIgnored = code;
-    code = "TLS_OK";
     return {
-      ...finding(code, `${message} (ignored: --insecure)`, evidence, timings, { address }),
+      ...finding("TLS_OK", `${message} (ignored: --insecure)`, evidence, timings, { address }),
       status: "warn",
     };
   }
   return finding(code, message, evidence, timings, { address });
 }
 
+function tlsMessage(code: TlsCode, o: TlsObservation, now: Date): string {
+  const cert = o.certificate;
+  switch (code) {
+    case "TLS_OK":
+      return `${o.protocol ?? "TLS"} with ${o.servername}, issuer ${cert?.issuer ?? "?"}, expires ${cert?.validTo ?? "?"}`;
+    case "TLS_TIMEOUT":
+      return `TCP is up but the TLS handshake did not complete within ${Math.round(o.tlsMs)} ms`;
+    case "TLS_CERT_EXPIRED": {
+      const why = o.authorizationError ?? o.errorCode;
+      const state = why === "CERT_NOT_YET_VALID" ? "not yet valid" : "expired";
+      return `certificate ${state} (${why}): valid from ${cert?.validFrom ?? "?"} to ${cert?.validTo ?? "?"}; this host's clock says ${now.toISOString()}`;
+    }
+    case "TLS_UNTRUSTED_CERT":
+      return `certificate not trusted (${o.authorizationError ?? o.errorCode}), issued by ${cert?.issuer ?? "?"}`;
+    case "TLS_HOSTNAME_MISMATCH":
+      return `certificate (${cert?.subjectAltName ?? cert?.subject ?? "?"}) does not cover ${o.servername}`;
+    case "TLS_HANDSHAKE_FAILED":
+      return `handshake failed: ${o.errorCode ?? "?"}${o.errorMessage ? ` (${o.errorMessage})` : ""}`;
+  }
+}
+
 // ---- http ------------------------------------------------------------------------------
 
-const ERROR_TYPE_CODE: Record<string, FindingCode> = {
-  ForbiddenException: "HTTP_FORBIDDEN",
-  MissingAuthenticationTokenException: "HTTP_MISSING_AUTH_TOKEN",
-  IncompleteSignatureException: "HTTP_MISSING_AUTH_TOKEN",
-  UnauthorizedException: "HTTP_UNAUTHORIZED",
-  TooManyRequestsException: "HTTP_THROTTLED",
-  LimitExceededException: "HTTP_THROTTLED",
-};
+/** What one HTTP rule looks at: the status, API Gateway's error type and its message. */
+interface Answer {
+  status: number;
+  /** `x-amzn-ErrorType` without its `:detail` suffix. */
+  errorType: string;
+  /** `message`/`Message`, lower-cased. */
+  message: string;
+}
 
-const BODY_PHRASES: [string, FindingCode][] = [
-  ["with an explicit deny", "HTTP_POLICY_DENY"],
-  ["is not authorized to perform", "HTTP_POLICY_NO_ALLOW"],
-  ["missing authentication token", "HTTP_MISSING_AUTH_TOKEN"],
-  ["forbidden", "HTTP_FORBIDDEN"],
-  ["unauthorized", "HTTP_UNAUTHORIZED"],
-  ["too many requests", "HTTP_THROTTLED"],
+/**
+ * One rule: it applies to the statuses `status` accepts; it matches on the error type when
+ * `types` names it (and then, if `phrases` is given, only if the message also has one), else on
+ * a phrase of the message alone. A rule with neither matches every answer of its statuses.
+ */
+interface HttpRule {
+  code: HttpCode;
+  status: (s: number) => boolean;
+  types?: string[];
+  phrases?: string[];
+}
+
+const is403 = (s: number) => s === 403;
+
+// Both IAM-auth methods and a VPC endpoint policy that names principals evaluate the
+// Authorization header: these are SigV4 refusals, whatever error type carries them.
+const SIGNATURE_TYPES = [
+  "IncompleteSignatureException",
+  "InvalidSignatureException",
+  "UnrecognizedClientException",
+  "ExpiredTokenException",
+];
+const SIGNATURE_PHRASES = [
+  "signature expired",
+  "security token included in the request is invalid",
+  "security token included in the request is expired",
+  "signature we calculated does not match",
+  "authorization header requires",
+  "not a valid key=value pair",
+  "invalid key=value pair",
+  "credential should be scoped",
+];
+// A Lambda or Cognito authorizer's Deny; the resource-policy message says "not authorized to
+// perform", this one "not authorized to access this resource".
+const AUTHORIZER_PHRASES = ["user is not authorized to access this resource"];
+const ACCESS_DENIED = ["AccessDeniedException"];
+
+/** In order: the first rule that matches decides. 5xx first, so no phrase can claim it. */
+const HTTP_RULES: HttpRule[] = [
+  { code: "HTTP_BACKEND_ERROR", status: (s) => s >= 500 && s < 600 },
+  { code: "HTTP_THROTTLED", status: (s) => s === 429 },
+  { code: "HTTP_UNAUTHORIZED", status: (s) => s === 401 },
+  { code: "HTTP_SIGNATURE_INVALID", status: is403, types: SIGNATURE_TYPES },
+  {
+    code: "HTTP_SIGNATURE_INVALID",
+    status: is403,
+    types: ACCESS_DENIED,
+    phrases: SIGNATURE_PHRASES,
+  },
+  {
+    code: "HTTP_AUTHORIZER_DENY",
+    status: is403,
+    types: ACCESS_DENIED,
+    phrases: AUTHORIZER_PHRASES,
+  },
+  { code: "HTTP_POLICY_DENY", status: is403, types: ACCESS_DENIED, phrases: ["explicit deny"] },
+  { code: "HTTP_POLICY_NO_ALLOW", status: is403, types: ACCESS_DENIED },
+  {
+    code: "HTTP_MISSING_AUTH_TOKEN",
+    status: is403,
+    types: ["MissingAuthenticationTokenException"],
+  },
+  { code: "HTTP_FORBIDDEN", status: is403, types: ["ForbiddenException"] },
+  // Without a known error type (customized or stripped responses), the message alone.
+  { code: "HTTP_SIGNATURE_INVALID", status: is403, phrases: SIGNATURE_PHRASES },
+  { code: "HTTP_AUTHORIZER_DENY", status: is403, phrases: AUTHORIZER_PHRASES },
+  { code: "HTTP_POLICY_DENY", status: is403, phrases: ["with an explicit deny"] },
+  { code: "HTTP_POLICY_NO_ALLOW", status: is403, phrases: ["is not authorized to perform"] },
+  { code: "HTTP_MISSING_AUTH_TOKEN", status: is403, phrases: ["missing authentication token"] },
+  { code: "HTTP_FORBIDDEN", status: is403, phrases: ["forbidden"] },
 ];
 
+function byErrorType(rule: HttpRule, a: Answer): boolean {
+  if (!rule.types) return !rule.phrases; // a rule of status alone
+  if (!rule.types.includes(a.errorType)) return false;
+  return !rule.phrases || rule.phrases.some((p) => a.message.includes(p));
+}
+
+const byPhrase = (rule: HttpRule, a: Answer): boolean =>
+  !rule.types && !!rule.phrases && rule.phrases.some((p) => a.message.includes(p));
+
+/** The error type first, then the message's phrases; a 403 nothing names is still Forbidden. */
+export function answerCode(a: Answer): HttpCode {
+  const rules = HTTP_RULES.filter((r) => r.status(a.status));
+  const hit = rules.find((r) => byErrorType(r, a)) ?? rules.find((r) => byPhrase(r, a));
+  if (hit) return hit.code;
+  return a.status === 403 ? "HTTP_FORBIDDEN" : "HTTP_UNEXPECTED_STATUS";
+}
+
+/** The policy an AccessDenied message names, as AWS words it. */
+export function policyTypeOf(message: string): PolicyType {
+  const m = message.toLowerCase();
+  if (m.includes("vpc endpoint policy")) return "vpc-endpoint";
+  if (m.includes("resource-based policy")) return "resource";
+  if (m.includes("identity-based policy")) return "identity";
+  return "unknown";
+}
+
+const POLICY_CODES = new Set<HttpCode>([
+  "HTTP_POLICY_DENY",
+  "HTTP_POLICY_NO_ALLOW",
+  "HTTP_AUTHORIZER_DENY",
+]);
+
 const API_GATEWAY_HEADERS = ["x-amzn-requestid", "x-amz-apigw-id", "x-amzn-errortype"];
+/** Long enough for the ARN (stage, method, path) and the policy the message names. */
+const MESSAGE_MAX = 512;
 
 /** API Gateway's error message: `message` or `Message` of a JSON body, else the raw text. */
 export function errorMessage(body: string | undefined): string {
@@ -258,23 +420,24 @@ export function errorMessage(body: string | undefined): string {
   try {
     const parsed: unknown = JSON.parse(body);
     if (parsed && typeof parsed === "object") {
-      const m =
-        (parsed as Record<string, unknown>).message ?? (parsed as Record<string, unknown>).Message;
-      if (typeof m === "string") return m;
+      const fields = parsed as Record<string, unknown>;
+      const m = fields.message ?? fields.Message;
+      if (typeof m === "string") return m.slice(0, MESSAGE_MAX);
     }
   } catch {
     // not JSON: customized responses may be anything; match on the text itself
   }
-  return body.slice(0, 512);
+  return body.slice(0, MESSAGE_MAX);
 }
 
-export function httpCode(o: HttpObservation, expectStatus: number[]): FindingCode {
+export function httpCode(o: HttpObservation, expectStatus: number[]): HttpCode {
   // A body that stalls after the headers is the MTU black hole's signature: still a timeout.
   if (o.timedOut) return "HTTP_TIMEOUT";
   if (o.status === undefined) {
     // Bytes that are not HTTP at all: something other than API Gateway answered.
     const notHttp = o.errorCode?.startsWith("HPE_") || o.errorCode === "HTTPParserError";
-    return notHttp ? "HTTP_NOT_API_GATEWAY" : "HTTP_UNEXPECTED_STATUS";
+    if (notHttp) return "HTTP_NOT_API_GATEWAY";
+    return o.connectionLost ? "HTTP_RESET" : "HTTP_UNEXPECTED_STATUS";
   }
   const headers = o.headers ?? {};
   const fromApiGateway = API_GATEWAY_HEADERS.some((h) => headers[h] !== undefined);
@@ -284,19 +447,21 @@ export function httpCode(o: HttpObservation, expectStatus: number[]): FindingCod
     : o.status >= 200 && o.status < 300;
   // OK means the whole answer arrived: a body cut off by the peer is not a working path.
   if (expected) return o.bodyIncomplete ? "HTTP_UNEXPECTED_STATUS" : "HTTP_OK";
-  const message = errorMessage(o.body).toLowerCase();
-  const errorType = (headers["x-amzn-errortype"] ?? "").split(":")[0]?.trim() ?? "";
-  if (errorType === "AccessDeniedException") {
-    return message.includes("explicit deny") ? "HTTP_POLICY_DENY" : "HTTP_POLICY_NO_ALLOW";
-  }
-  const byType = ERROR_TYPE_CODE[errorType];
-  if (byType) return byType;
-  const byPhrase = BODY_PHRASES.find(([phrase]) => message.includes(phrase));
-  if (byPhrase) return byPhrase[1];
-  if (o.status === 401) return "HTTP_UNAUTHORIZED";
-  if (o.status === 429) return "HTTP_THROTTLED";
-  if (o.status >= 500) return "HTTP_BACKEND_ERROR";
-  return "HTTP_UNEXPECTED_STATUS";
+  return answerCode({
+    status: o.status,
+    errorType: (headers["x-amzn-errortype"] ?? "").split(":")[0]?.trim() ?? "",
+    message: errorMessage(o.body).toLowerCase(),
+  });
+}
+
+/** How the request went out: what an AWS support case asks for besides the request ids. */
+export interface SentRequest {
+  /** UTC, ISO 8601. */
+  requestedAt: string;
+  sni: string;
+  host: string;
+  tlsVersion?: string;
+  tlsCipher?: string;
 }
 
 export function classifyHttp(
@@ -304,33 +469,44 @@ export function classifyHttp(
   at: { address: string; stage: string; path: string },
   before: Timings,
   expectStatus: number[],
-): Finding {
+  sent?: SentRequest,
+): HttpFinding {
   const code = httpCode(o, expectStatus);
   const h = o.headers ?? {};
-  const evidence: Evidence = {
+  const message = errorMessage(o.body);
+  const policyType = POLICY_CODES.has(code) ? policyTypeOf(message) : undefined;
+  const evidence: HttpEvidence = {
     request: `GET ${at.path}`,
     status: o.status,
     requestId: h["x-amzn-requestid"],
     apigwId: h["x-amz-apigw-id"],
     errorType: h["x-amzn-errortype"],
     server: h["server"],
-    body: o.body?.slice(0, 512),
+    errorMessage: message || undefined,
+    policyType,
+    body: o.body?.slice(0, MESSAGE_MAX),
     bodyBytes: o.bodyBytes,
     bodyTruncated: o.bodyTruncated || undefined,
     bodyIncomplete: o.bodyIncomplete || undefined,
     errorCode: o.errorCode,
+    connectionLost: o.connectionLost,
+    ...(code !== "HTTP_OK" && sent ? sent : {}),
   };
-  const what =
-    o.status !== undefined
-      ? `${o.status}${errorMessage(o.body) ? ` ${JSON.stringify(errorMessage(o.body).slice(0, 120))}` : ""}${bodyNote(o)}`
-      : o.timedOut
-        ? `no response within ${Math.round(o.totalMs)} ms`
-        : `${o.errorCode ?? "error"}: ${o.errorMessage ?? ""}`;
   const timings = { ...before, ttfb: o.ttfbMs, total: before.total + o.totalMs };
-  return finding(code, `GET ${at.path} -> ${what}`, evidence, timings, {
+  const made = finding(code, `GET ${at.path} -> ${httpWhat(o, message)}`, evidence, timings, {
     address: at.address,
     stage: at.stage,
   });
+  return policyType ? { ...made, hint: policyHint(code, policyType) } : made;
+}
+
+function httpWhat(o: HttpObservation, message: string): string {
+  if (o.status !== undefined)
+    return `${o.status}${message ? ` ${JSON.stringify(message)}` : ""}${bodyNote(o)}`;
+  if (o.timedOut) return `no response within ${Math.round(o.totalMs)} ms`;
+  if (o.connectionLost)
+    return `connection ${o.connectionLost === "reset" ? "reset" : "closed"} by the peer after the request, no status (${o.errorCode ?? "?"})`;
+  return `${o.errorCode ?? "error"}: ${o.errorMessage ?? ""}`;
 }
 
 function bodyNote(o: HttpObservation): string {

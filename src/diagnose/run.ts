@@ -16,6 +16,7 @@ import {
   classifyOsLookup,
   classifyTcp,
   classifyTls,
+  type SentRequest,
 } from "./classify.js";
 import { REDACTED, type PreparedTarget } from "./plan.js";
 import { buildReport } from "../report/model.js";
@@ -237,6 +238,7 @@ async function probePath(
       reason: `${tlsFinding.code} on ${address}`,
     };
   }
+  const sent = sentRequest(target, tls.observation);
   const http = await probeHttp(ctx, {
     socket: tls.socket,
     host: target.servername,
@@ -253,9 +255,26 @@ async function probePath(
     { address, stage: req.stage, path: req.path },
     before,
     target.expectStatus,
+    sent,
   );
   httpFinding.evidence.headers = target.shownHeaders;
   return { connection: [tcpFinding, tlsFinding], http: httpFinding, notTried: [], reason: "" };
+}
+
+/** What a support case asks about the request besides its ids: when, to which name, over what. */
+function sentRequest(
+  target: PreparedTarget,
+  tls: { protocol?: string; cipher?: string },
+): SentRequest {
+  const port = target.port;
+  return {
+    requestedAt: new Date().toISOString(),
+    sni: target.servername,
+    // undici sends the origin's host, with the port when it is not 443.
+    host: port === 443 ? target.servername : `${target.servername}:${port}`,
+    tlsVersion: tls.protocol,
+    tlsCipher: tls.cipher,
+  };
 }
 
 /**

@@ -28,6 +28,8 @@ export interface HttpObservation {
   bodyIncomplete?: boolean;
   errorCode?: string;
   errorMessage?: string;
+  /** No status came: the peer reset the connection, or closed it, after the request. */
+  connectionLost?: "reset" | "closed";
   ttfbMs?: number;
   totalMs: number;
 }
@@ -74,6 +76,7 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
                 err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT",
               errorCode: err.code ?? err.name,
               errorMessage: err.message.split("\n")[0],
+              connectionLost: progress.status === undefined ? lostHow(err.code) : undefined,
               totalMs: elapsed(started),
               ...soFar(progress),
             }),
@@ -85,6 +88,14 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
     await client.destroy().catch(() => {});
     input.socket.destroy();
   }
+}
+
+const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+/** undici reports a FIN as UND_ERR_SOCKET ("other side closed") and passes a RST through. */
+function lostHow(code: string | undefined): HttpObservation["connectionLost"] {
+  if (RESET_CODES.has(code ?? "")) return "reset";
+  return code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED" ? "closed" : undefined;
 }
 
 /** What has arrived so far, kept so a stalled or broken body still reports the status. */

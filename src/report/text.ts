@@ -1,5 +1,5 @@
 // The ten-second report: verdict first, then the primary cause and its hint, then a table.
-import type { Finding, Layer, Report, TargetReport, Verdict } from "../types.js";
+import type { Finding, HttpEvidence, Layer, Report, TargetReport, Verdict } from "../types.js";
 
 export interface TextOptions {
   color: boolean;
@@ -69,6 +69,7 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   for (const f of dnsLines)
     lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(18)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
+  lines.push(...httpDetails(t, paint));
   for (const u of t.unfinished) {
     const where = u.resolver ?? ([u.address, u.stage].filter(Boolean).join(" ") || "all");
     lines.push(paint("yellow", `  not finished on ${where}: ${u.layer} (interrupted)`));
@@ -80,6 +81,36 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
     );
   }
   return lines;
+}
+
+/**
+ * Every HTTP answer that was not OK, in full: its whole message (the ARN and the policy an
+ * AccessDenied names are at its end), and what an AWS support case asks for.
+ */
+function httpDetails(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
+  const lines: string[] = [];
+  for (const f of t.findings) {
+    if (f.layer !== "http" || f.status === "pass") continue;
+    const where = [f.address, f.stage].filter(Boolean).join(" ");
+    lines.push(`  http ${mark(f, paint)} ${f.code} ${where}: ${printable(f.message)}`);
+    const support = supportLine(f.evidence);
+    if (support) lines.push(paint("dim", `       support: ${printable(support)}`));
+  }
+  return lines.length ? ["", ...lines] : [];
+}
+
+function supportLine(e: HttpEvidence): string {
+  const tls = [e.tlsVersion, e.tlsCipher].filter(Boolean).join(" ");
+  return [
+    `x-amzn-RequestId ${e.requestId ?? "-"}`,
+    `x-amz-apigw-id ${e.apigwId ?? "-"}`,
+    e.requestedAt && `sent ${e.requestedAt}`,
+    e.sni && `SNI ${e.sni}`,
+    e.host && `Host ${e.host}`,
+    tls,
+  ]
+    .filter(Boolean)
+    .join(" · ");
 }
 
 function mark(f: Finding, paint: (c: Color, s: string) => string): string {

@@ -55,9 +55,11 @@ const MISSING_TOKEN: ApiError = {
   body: '{"message":"Missing Authentication Token"}',
 };
 
+// Worded as the real answers in test/fixtures/apigw/: no Allow in the captured 2024 form (no
+// policy named), a Deny in the newer form that names the resource policy.
 function policyError(api: ApiIdentity, stage: string, explicitDeny: boolean): ApiError {
   const resource = `arn:aws:execute-api:${api.region}:********1234:${api.apiId}/${stage}/GET/`;
-  const suffix = explicitDeny ? " with an explicit deny" : "";
+  const suffix = explicitDeny ? " with an explicit deny in a resource-based policy" : "";
   const message = `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${resource}${suffix}`;
   return {
     status: 403,

@@ -96,10 +96,19 @@ function makeAuthority(role: string, commonName: string): Authority {
   return { key, cert, pem: sign(cert, key) };
 }
 
-function issueLeaf(ca: Authority, role: string, names: string[]): Issued {
+function issueLeaf(
+  ca: Authority,
+  role: string,
+  names: string[],
+  validity?: { from: Date; to: Date },
+): Issued {
   const key = keyPair(role);
   const [first = "localhost"] = names;
   const cert = newCertificate(key.publicPem, first, "apigw-diag simulator", 90);
+  if (validity) {
+    cert.validity.notBefore = validity.from;
+    cert.validity.notAfter = validity.to;
+  }
   cert.setIssuer(ca.cert.subject.attributes);
   cert.setExtensions([
     { name: "basicConstraints", cA: false },
@@ -154,4 +163,13 @@ export function simulatorCerts(endpoint: string, region: string): SimulatorCerts
   };
   certsByEndpoint.set(cacheKey, certs);
   return certs;
+}
+
+/**
+ * A leaf for `names`, signed by the simulator's CA (`caPem` of any `simulatorCerts`), valid only
+ * from `from` to `to`: a certificate this host's clock finds expired or not yet valid.
+ */
+export function datedLeaf(names: string[], from: Date, to: Date): ServerIdentity {
+  const issued = issueLeaf(getAuthorities().real, "leaf", names, { from, to });
+  return { cert: issued.certPem, key: issued.keyPem };
 }

@@ -17,7 +17,13 @@ function finding(
 ): Finding {
   const status = code.endsWith("_OK") ? "pass" : "fail";
   const timings = { dns: 2, connect: 3, tls: 5, ttfb: 7, total: 17 };
-  return { layer, code, status, ...where, timings, message: "m", hint: "h", evidence: {} };
+  const common = { status, ...where, timings, message: "m", hint: "h" } as const;
+  // Metrics read the layer and the code only: each layer's evidence at its smallest.
+  const c = code as never;
+  if (layer === "dns") return { ...common, layer, code: c, evidence: {} };
+  if (layer === "tcp") return { ...common, layer, code: c, evidence: { port: 443 } };
+  if (layer === "tls") return { ...common, layer, code: c, evidence: { servername: "s" } };
+  return { ...common, layer, code: c, evidence: { request: "GET /" } };
 }
 
 function report(name: string, verdict: Verdict, findings: Finding[]): TargetReport {

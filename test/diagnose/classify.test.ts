@@ -5,6 +5,7 @@ import {
   classifyOsLookup,
   errorMessage,
   httpCode,
+  policyTypeOf,
   tcpCode,
   tlsCode,
 } from "../../src/diagnose/classify.js";
@@ -58,9 +59,9 @@ describe("httpCode", () => {
       "HTTP_MISSING_AUTH_TOKEN",
     ],
     [
-      "an unsigned IAM request",
+      "a malformed signature",
       resp(403, '{"message":"..."}', { "x-amzn-errortype": "IncompleteSignatureException" }),
-      "HTTP_MISSING_AUTH_TOKEN",
+      "HTTP_SIGNATURE_INVALID",
     ],
     [
       "explicit deny (Message)",
@@ -146,7 +147,29 @@ describe("httpCode", () => {
     ],
     [
       "a reset after the request",
-      { requestSent: true, timedOut: false, errorCode: "UND_ERR_SOCKET", totalMs: 1 },
+      {
+        requestSent: true,
+        timedOut: false,
+        errorCode: "ECONNRESET",
+        connectionLost: "reset",
+        totalMs: 1,
+      },
+      "HTTP_RESET",
+    ],
+    [
+      "a close after the request",
+      {
+        requestSent: true,
+        timedOut: false,
+        errorCode: "UND_ERR_SOCKET",
+        connectionLost: "closed",
+        totalMs: 1,
+      },
+      "HTTP_RESET",
+    ],
+    [
+      "a failure that is neither a reset nor a close",
+      { requestSent: true, timedOut: false, errorCode: "UND_ERR_ABORTED", totalMs: 1 },
       "HTTP_UNEXPECTED_STATUS",
     ],
   ];
@@ -154,9 +177,87 @@ describe("httpCode", () => {
     expect(httpCode(obs, [])).toBe(code);
   });
 
+  it("classifies a 5xx before any phrase of its body", () => {
+    expect(httpCode(resp(500, '{"message":"Unauthorized"}'), [])).toBe("HTTP_BACKEND_ERROR");
+    expect(httpCode(resp(502, "<h1>Forbidden</h1>"), [])).toBe("HTTP_BACKEND_ERROR");
+    expect(httpCode(resp(503, "{}", { "x-amzn-errortype": "AccessDeniedException" }), [])).toBe(
+      "HTTP_BACKEND_ERROR",
+    );
+  });
+
+  it("applies 403 phrases to 403 answers only", () => {
+    expect(httpCode(resp(404, '{"message":"Forbidden"}'), [])).toBe("HTTP_UNEXPECTED_STATUS");
+    expect(httpCode(resp(400, '{"message":"Missing Authentication Token"}'), [])).toBe(
+      "HTTP_UNEXPECTED_STATUS",
+    );
+    expect(httpCode(resp(403, "<html>blocked</html>"), [])).toBe("HTTP_FORBIDDEN");
+  });
+
+  it("does not blame the resource policy for an authorizer's Deny", () => {
+    const denied = { "x-amzn-errortype": "AccessDeniedException" };
+    for (const message of [
+      "User is not authorized to access this resource",
+      "User is not authorized to access this resource with an explicit deny",
+      "User is not authorized to access this resource with an explicit deny in an identity-based policy",
+    ])
+      expect(httpCode(resp(403, JSON.stringify({ Message: message }), denied), [])).toBe(
+        "HTTP_AUTHORIZER_DENY",
+      );
+  });
+
+  it("reads a refused signature or token as HTTP_SIGNATURE_INVALID whatever type carries it", () => {
+    const cases: [string, string][] = [
+      ["AccessDeniedException", "The security token included in the request is invalid."],
+      ["InvalidSignatureException", "Signature expired: 20240101T000000Z is now earlier than ..."],
+      ["", "Signature expired: 20240101T000000Z is now earlier than ..."],
+      ["UnrecognizedClientException", "The security token included in the request is invalid."],
+    ];
+    for (const [type, message] of cases)
+      expect(
+        httpCode(
+          resp(403, JSON.stringify({ message }), type ? { "x-amzn-errortype": type } : {}),
+          [],
+        ),
+      ).toBe("HTTP_SIGNATURE_INVALID");
+  });
+
+  it("takes the error type before the message", () => {
+    const forbidden = { "x-amzn-errortype": "ForbiddenException" };
+    expect(httpCode(resp(403, '{"message":"Missing Authentication Token"}', forbidden), [])).toBe(
+      "HTTP_FORBIDDEN",
+    );
+    const typed = { "x-amzn-errortype": "MissingAuthenticationTokenException:http://x" };
+    expect(httpCode(resp(403, '{"message":"Forbidden"}', typed), [])).toBe(
+      "HTTP_MISSING_AUTH_TOKEN",
+    );
+  });
+
   it("uses the configured expected statuses instead of 2xx", () => {
     expect(httpCode(resp(404, "{}"), [404])).toBe("HTTP_OK");
     expect(httpCode(resp(200, "{}"), [201])).toBe("HTTP_UNEXPECTED_STATUS");
+  });
+});
+
+describe("policyTypeOf", () => {
+  it("names the policy the AccessDenied message names", () => {
+    const user = `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${ARN}`;
+    expect(
+      policyTypeOf(`${user} because no resource-based policy allows the execute-api:Invoke action`),
+    ).toBe("resource");
+    expect(policyTypeOf(`${user} with an explicit deny in a resource-based policy`)).toBe(
+      "resource",
+    );
+    expect(policyTypeOf(`${user} with an explicit deny in a VPC endpoint policy`)).toBe(
+      "vpc-endpoint",
+    );
+    expect(
+      policyTypeOf(`${user} because no VPC endpoint policy allows the execute-api:Invoke action`),
+    ).toBe("vpc-endpoint");
+    expect(policyTypeOf(`${user} with an explicit deny in an identity-based policy`)).toBe(
+      "identity",
+    );
+    expect(policyTypeOf(`${user} with an explicit deny`)).toBe("unknown");
+    expect(policyTypeOf(user)).toBe("unknown");
   });
 });
 
@@ -194,7 +295,11 @@ describe("tlsCode", () => {
     expect(tlsCode({ ...base, authorizationError: "SELF_SIGNED_CERT_IN_CHAIN" })).toBe(
       "TLS_UNTRUSTED_CERT",
     );
-    expect(tlsCode({ ...base, authorizationError: "CERT_HAS_EXPIRED" })).toBe("TLS_UNTRUSTED_CERT");
+    expect(tlsCode({ ...base, authorizationError: "CERT_HAS_EXPIRED" })).toBe("TLS_CERT_EXPIRED");
+    expect(tlsCode({ ...base, authorizationError: "CERT_NOT_YET_VALID" })).toBe("TLS_CERT_EXPIRED");
+    expect(tlsCode({ ...base, handshakeCompleted: false, errorCode: "CERT_HAS_EXPIRED" })).toBe(
+      "TLS_CERT_EXPIRED",
+    );
     expect(tlsCode({ ...base, hostnameError: "ERR_TLS_CERT_ALTNAME_INVALID" })).toBe(
       "TLS_HOSTNAME_MISMATCH",
     );

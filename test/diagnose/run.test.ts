@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { diagnoseTarget } from "../../src/diagnose/run.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import type { Finding, FindingCode, TargetReport } from "../../src/types.js";
+import type { FindingCode, FindingOf, Layer, TargetReport } from "../../src/types.js";
 import { simTarget } from "../helpers.js";
 
 let sim: Simulator;
@@ -19,10 +19,19 @@ beforeEach(() => {
 
 const codes = (r: TargetReport, layer?: string): FindingCode[] =>
   r.findings.filter((f) => !layer || f.layer === layer).map((f) => f.code);
-const at = (r: TargetReport, address: string, layer: string, stage?: string): Finding | undefined =>
+const at = <L extends Layer>(
+  r: TargetReport,
+  address: string,
+  layer: L,
+  stage?: string,
+): FindingOf<L> | undefined =>
   r.findings.find(
-    (f) => f.address === address && f.layer === layer && (stage === undefined || f.stage === stage),
+    (f): f is FindingOf<L> =>
+      f.address === address && f.layer === layer && (stage === undefined || f.stage === stage),
   );
+/** The first finding of `layer` (the first resolver's, for dns). */
+const first = <L extends Layer>(r: TargetReport, layer: L): FindingOf<L> | undefined =>
+  r.findings.find((f): f is FindingOf<L> => f.layer === layer);
 
 describe("diagnose against the simulator", () => {
   it("reports a healthy endpoint as healthy with every layer OK and phase timings", async () => {
@@ -54,6 +63,28 @@ describe("diagnose against the simulator", () => {
     expect(r.primaryCause?.code).toBe("HTTP_FORBIDDEN");
     expect(r.primaryCause?.stages).toEqual(["v2"]);
     expect(r.primaryCause?.hint).toMatch(/not deployed/);
+  });
+
+  it("gives a refused answer what a support case asks for, and a working one nothing extra", async () => {
+    sim.setStages({ prod: "ok" });
+    const before = Date.now();
+    const r = await diagnoseTarget(simTarget(sim));
+    const refused = at(r, "127.0.0.1", "http", "v2");
+    expect(refused?.code).toBe("HTTP_FORBIDDEN");
+    expect(refused?.evidence).toMatchObject({
+      requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      apigwId: expect.stringMatching(/=$/),
+      sni: sim.endpoint,
+      host: `${sim.endpoint}:${sim.port}`,
+      tlsVersion: expect.stringMatching(/^TLSv1\.[23]$/),
+      tlsCipher: expect.any(String),
+    });
+    const sentAt = Date.parse(refused?.evidence.requestedAt ?? "");
+    expect(sentAt).toBeGreaterThanOrEqual(before - 1000);
+    expect(refused?.evidence.requestedAt).toMatch(/Z$/);
+    const ok = at(r, "127.0.0.1", "http", "prod");
+    expect(ok?.code).toBe("HTTP_OK");
+    expect(ok?.evidence.requestedAt).toBeUndefined();
   });
 
   it("says a wrong API id when every stage answers Forbidden", async () => {
@@ -192,7 +223,7 @@ describe("diagnose against the simulator", () => {
   it("reports public answers as DNS_PUBLIC_ADDRESS and never connects to them", async () => {
     sim.setFaults({ dns: "public" });
     const r = await diagnoseTarget(simTarget(sim));
-    const f = r.findings[0];
+    const f = first(r, "dns");
     expect(f?.code).toBe("DNS_PUBLIC_ADDRESS");
     expect(f?.evidence.public).toEqual(expect.arrayContaining(["52.94.133.131"]));
     expect(r.findings.filter((x) => x.layer !== "dns")).toEqual([]);
@@ -202,14 +233,9 @@ describe("diagnose against the simulator", () => {
   it("retries over TCP when the UDP answer is truncated", async () => {
     sim.setFaults({ dns: "truncate" });
     const r = await diagnoseTarget(simTarget(sim));
-    const dns = r.findings[0];
+    const dns = first(r, "dns");
     expect(dns?.code).toBe("DNS_OK");
-    const queries = dns?.evidence.queries as {
-      type: string;
-      transport: string;
-      truncated: boolean;
-    }[];
-    const a = queries.find((q) => q.type === "A");
+    const a = dns?.evidence.queries?.find((q) => q.type === "A");
     expect(a).toMatchObject({ transport: "tcp", truncated: true });
     expect(r.verdict).toBe("healthy");
   });
@@ -231,7 +257,7 @@ describe("diagnose against the simulator", () => {
     ] as const) {
       const r = await diagnoseTarget(simTarget(sim, { mode }));
       expect(r.verdict).toBe("healthy");
-      expect(r.findings[0]?.evidence.name).toBe(name);
+      expect(first(r, "dns")?.evidence.name).toBe(name);
       expect(at(r, "127.0.0.1", "tls")?.evidence.servername).toBe(name);
     }
   });

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { resolveSettings } from "../../src/config/load.js";
 import { diagnoseTarget } from "../../src/diagnose/run.js";
 import { DEFAULT_API_ID, DEFAULT_ENDPOINT } from "../../src/simulator/index.js";
-import type { Finding, TargetReport } from "../../src/types.js";
+import type { FindingOf, Layer, TargetReport } from "../../src/types.js";
 import { addressReply, dnsPeer, openTcpHandles, tcpPeer, tlsPeer, type Peer } from "./servers.js";
 
 const TIMEOUT = 600;
@@ -67,8 +67,8 @@ async function diagnosePeer(peer: Peer, stages = ["prod"]): Promise<TargetReport
   return report;
 }
 
-const find = (r: TargetReport, layer: string): Finding => {
-  const f = r.findings.find((x) => x.layer === layer);
+const find = <L extends Layer>(r: TargetReport, layer: L): FindingOf<L> => {
+  const f = r.findings.find((x): x is FindingOf<L> => x.layer === layer);
   if (!f)
     throw new Error(`no ${layer} finding in ${JSON.stringify(r.findings.map((x) => x.code))}`);
   return f;
@@ -190,14 +190,24 @@ describe("hostile peers at the HTTP layer", () => {
     expect(http.message).toMatch(/UND_ERR_HEADERS_OVERFLOW/);
   });
 
-  it("reports a connection closed in the middle of the headers as a failed request", async () => {
+  it("classifies a connection closed in the middle of the headers as HTTP_RESET", async () => {
     const r = await diagnosePeer(
       await tlsPeer(DEFAULT_ENDPOINT, (s) => s.end("HTTP/1.1 200 OK\r\nx-amzn-Req")),
     );
     const http = find(r, "http");
-    expect(http.code).toBe("HTTP_UNEXPECTED_STATUS");
+    // No status was parsed: the peer closed after the request, as far as the client can tell.
+    expect(http.code).toBe("HTTP_RESET");
     expect(http.status).toBe("fail");
-    expect(http.evidence.errorCode).toMatch(/^UND_ERR_SOCKET|HPE_/);
+    expect(http.evidence).toMatchObject({ errorCode: "UND_ERR_SOCKET", connectionLost: "closed" });
+  });
+
+  it("classifies a connection closed right after the request, with no answer, as HTTP_RESET", async () => {
+    const r = await diagnosePeer(await tlsPeer(DEFAULT_ENDPOINT, (s) => s.end()));
+    const http = find(r, "http");
+    expect(http.code).toBe("HTTP_RESET");
+    expect(http.evidence.connectionLost).toBe("closed");
+    expect(http.evidence.status).toBeUndefined();
+    expect(http.message).toMatch(/closed by the peer after the request, no status/);
   });
 
   it("does not call a 200 whose body the peer cuts off HTTP_OK", async () => {
@@ -229,13 +239,20 @@ describe("hostile peers at the HTTP layer", () => {
     expect(find(r, "http").code).toBe("HTTP_NOT_API_GATEWAY");
   });
 
-  it("reports a reset right after the request as a failed request", async () => {
-    const r = await diagnosePeer(
-      await tlsPeer(DEFAULT_ENDPOINT, (_s, _req, raw) => raw.resetAndDestroy()),
-    );
+  it("classifies a reset right after the request as HTTP_RESET, with support evidence", async () => {
+    const peer = await tlsPeer(DEFAULT_ENDPOINT, (_s, _req, raw) => raw.resetAndDestroy());
+    const r = await diagnosePeer(peer);
     const http = find(r, "http");
-    expect(http.code).toBe("HTTP_UNEXPECTED_STATUS");
+    expect(http.code).toBe("HTTP_RESET");
     expect(http.evidence.errorCode).toMatch(/ECONNRESET|UND_ERR_SOCKET/);
+    expect(http.evidence.connectionLost).toMatch(/^(reset|closed)$/);
+    expect(http.evidence).toMatchObject({
+      sni: DEFAULT_ENDPOINT,
+      host: `${DEFAULT_ENDPOINT}:${peer.port}`,
+      tlsVersion: expect.stringMatching(/^TLSv1\.[23]$/),
+      tlsCipher: expect.any(String),
+    });
+    expect(Date.parse(http.evidence.requestedAt ?? "")).not.toBeNaN();
   });
 
   it("sends the request line and headers it means to, and nothing else", async () => {

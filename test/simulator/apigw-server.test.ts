@@ -149,7 +149,7 @@ describe("simulated API Gateway", () => {
         {
           status: 403,
           type: "AccessDeniedException",
-          body: policy("deny/GET/ with an explicit deny"),
+          body: policy("deny/GET/ with an explicit deny in a resource-based policy"),
         },
       ],
       ["no-allow", { status: 403, type: "AccessDeniedException", body: policy("no-allow/GET/") }],
