@@ -3,7 +3,7 @@
 // for `/`. Everything the network sent (certificate names, bodies, messages) is data, never
 // markup: every value goes through the `html` template, which escapes it, and only fragments
 // built by that template are inserted as they are.
-import type { Finding, Target, TargetReport, Verdict } from "../types.js";
+import type { Finding, Target, TargetReport, TlsFinding, Verdict } from "../types.js";
 import { matrix, type Cell } from "./cells.js";
 
 export interface TargetStatus {
@@ -220,11 +220,13 @@ function cellHtml(c: Cell): Html {
 
 /** The certificate the address presented: its names come from the network. */
 function certificate(findings: Finding[], address: string): Html {
-  const tls = findings.find((f) => f.layer === "tls" && f.address === address && !f.stage);
+  const tls = findings.find(
+    (f): f is TlsFinding => f.layer === "tls" && f.address === address && !f.stage,
+  );
   const e = tls?.evidence;
-  if (!e || typeof e.subject !== "string") return html``;
-  const field = (label: string, value: unknown) =>
-    typeof value === "string" && value !== ""
+  if (e?.subject === undefined) return html``;
+  const field = (label: string, value: string | undefined) =>
+    value !== undefined && value !== ""
       ? html`<div><span class="k">${label}</span> ${value}</div>`
       : html``;
   return html`${field("subject", e.subject)}${field("names", e.subjectAltName)}${field(

@@ -6,7 +6,14 @@ import { resolveSettings } from "../../src/config/load.js";
 import { startDaemon } from "../../src/daemon/index.js";
 import { escapeHtml, html, renderStatusPage } from "../../src/daemon/status-page.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import type { Finding, FindingCode, Layer, Target, TargetReport } from "../../src/types.js";
+import type {
+  Finding,
+  FindingCode,
+  Layer,
+  Target,
+  TargetReport,
+  TlsEvidence,
+} from "../../src/types.js";
 import { simulatorConfig, waitFor } from "./helpers.js";
 
 const MARKUP = `<img src=x onerror="document.title='pwned'">`;
@@ -16,21 +23,17 @@ function finding(
   layer: Layer,
   code: FindingCode,
   where: { address?: string; stage?: string },
-  extra: Partial<Finding> = {},
+  extra: { message?: string; cert?: Partial<TlsEvidence> } = {},
 ): Finding {
   const status = code.endsWith("_OK") ? "pass" : "fail";
   const timings = { connect: 3, tls: 5, ttfb: 7, total: 17 };
-  return {
-    layer,
-    code,
-    status,
-    ...where,
-    timings,
-    message: "m",
-    hint: "h",
-    evidence: {},
-    ...extra,
-  };
+  const common = { status, ...where, timings, message: extra.message ?? "m", hint: "h" } as const;
+  const c = code as never;
+  if (layer === "dns") return { ...common, layer, code: c, evidence: {} };
+  if (layer === "tcp") return { ...common, layer, code: c, evidence: { port: 443 } };
+  if (layer === "tls")
+    return { ...common, layer, code: c, evidence: { servername: "s", ...extra.cert } };
+  return { ...common, layer, code: c, evidence: { request: "GET /" } };
 }
 
 const TARGET: Target = {
@@ -74,7 +77,7 @@ const REPORT: TargetReport = {
   findings: [
     finding("dns", "DNS_OK", {}, { message: "10.0.0.53:53: name -> 10.0.0.1, 10.0.0.2" }),
     finding("tcp", "TCP_OK", { address: "10.0.0.1" }),
-    finding("tls", "TLS_OK", { address: "10.0.0.1" }, { evidence: { subject: "CN=good" } }),
+    finding("tls", "TLS_OK", { address: "10.0.0.1" }, { cert: { subject: "CN=good" } }),
     finding("http", "HTTP_OK", { address: "10.0.0.1", stage: "prod" }),
     finding("http", "HTTP_FORBIDDEN", { address: "10.0.0.1", stage: "v2" }),
     finding("tcp", "TCP_OK", { address: "10.0.0.2" }),
@@ -84,7 +87,7 @@ const REPORT: TargetReport = {
       { address: "10.0.0.2" },
       {
         message: `issued by ${MARKUP}`,
-        evidence: { subject: `CN=${MARKUP}`, subjectAltName: `DNS:${SCRIPT}`, issuer: SCRIPT },
+        cert: { subject: `CN=${MARKUP}`, subjectAltName: `DNS:${SCRIPT}`, issuer: SCRIPT },
       },
     ),
   ],
