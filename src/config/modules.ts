@@ -1,7 +1,7 @@
 // /probe modules (blackbox_exporter's multi-target pattern): a module is a target without its
-// endpoint; /probe?module=NAME&target=HOST supplies the endpoint. Anyone who can reach the
-// daemon's port can call /probe, so HOST is held to names that cannot point this host anywhere
-// else: an execute-api interface endpoint name, or a custom domain the module lists.
+// endpoint; /probe?module=NAME&target=HOST supplies it. Anyone who can reach the daemon's port
+// can call /probe, so HOST is held to names that cannot point this host anywhere else: an
+// execute-api interface endpoint name, or a custom domain the module lists.
 import type tls from "node:tls";
 import { prepareTarget, type PreparedTarget } from "../diagnose/plan.js";
 import { UsageError, type Target } from "../types.js";
@@ -24,27 +24,25 @@ const SAMPLE_ENDPOINT = "vpce-0123456789abcdef0-abcd1234.execute-api.us-east-1.v
 const ECHO_MAX = 80;
 
 interface Module {
-  config: Omit<ModuleConfig, "domains">;
-  domains: Set<string>;
-  /** The CA file read once, at load, as for the config's targets. */
-  secureContext?: tls.SecureContext;
+  /** A module with an API id and stages probes any endpoint name; one with only domains, those. */
+  endpoints?: { config: Omit<ModuleConfig, "domains">; secureContext?: tls.SecureContext };
+  /** Its custom domains, each prepared at load like a configured target. */
+  domains: Map<string, PreparedTarget>;
 }
 
-/** Validates every module now (a bad one fails the load, or the reload), not at the first /probe. */
+/** Validates and prepares every module now (a bad one fails the load or the reload). */
 export function probeModules(
   configs: Record<string, ModuleConfig> | undefined,
   build: BuildTarget,
 ): ProbeModules {
   const modules = new Map<string, Module>();
-  for (const [name, { domains = [], ...config }] of Object.entries(configs ?? {})) {
+  for (const [name, config] of Object.entries(configs ?? {})) {
     if (!MODULE_NAME.test(name))
       throw new UsageError(
         `modules: ${echo(name)} is not a module name (1-64 letters, digits, '.', '_' or '-')`,
       );
     try {
-      const sample = prepareTarget(build({ ...config, name, endpoint: SAMPLE_ENDPOINT }));
-      const allowed = new Set(domains.map((d) => checkHostname(d, "domain")));
-      modules.set(name, { config, domains: allowed, secureContext: sample.secureContext });
+      modules.set(name, prepareModule(name, config, build));
     } catch (err) {
       if (err instanceof UsageError) throw new UsageError(`modules.${name}: ${err.message}`);
       throw err;
@@ -55,36 +53,62 @@ export function probeModules(
     target(name, host) {
       const module = modules.get(name);
       if (!module) throw new UsageError(`unknown module ${echo(name)}`);
-      const endpoint = probeHost(host);
-      const built = parseEndpoint(endpoint).vpceId
-        ? build({ ...module.config, name, endpoint })
-        : domainTarget(module, name, endpoint);
-      const prepared = prepareTarget({ ...built, caFile: undefined });
-      // The probed name labels the answer's series: bounded by the checks above (a DNS name).
-      return {
-        ...prepared,
-        caFile: built.caFile,
-        secureContext: module.secureContext,
-        name: endpoint,
-      };
+      const wanted = probeHost(host);
+      return parseEndpoint(wanted).vpceId
+        ? endpointTarget(module, name, wanted, build)
+        : domainTarget(module, name, wanted);
     },
   };
+}
+
+function prepareModule(name: string, moduleConfig: ModuleConfig, build: BuildTarget): Module {
+  const { domains = [], ...config } = moduleConfig;
+  const prepared = new Map<string, PreparedTarget>();
+  for (const d of domains) {
+    const domain = checkHostname(d, "domain");
+    prepared.set(domain, { ...prepareTarget(build({ ...config, name, domain })), name: domain });
+  }
+  const forEndpoints =
+    config.mode !== "domain" &&
+    (config.apiId !== undefined || config.stages !== undefined || domains.length === 0);
+  if (!forEndpoints && prepared.size === 0)
+    throw new UsageError("mode domain: list the custom domains it may probe in domains");
+  if (!forEndpoints) return { domains: prepared };
+  const sample = prepareTarget(build({ ...config, name, endpoint: SAMPLE_ENDPOINT }));
+  return { endpoints: { config, secureContext: sample.secureContext }, domains: prepared };
+}
+
+function endpointTarget(
+  module: Module,
+  name: string,
+  endpoint: string,
+  build: BuildTarget,
+): PreparedTarget {
+  if (!module.endpoints)
+    throw new UsageError(
+      `target: module ${name} has no apiId and stages: it probes only its domains (${[...module.domains.keys()].join(", ")})`,
+    );
+  const built = build({ ...module.endpoints.config, name, endpoint });
+  // The module's CA was read once, at load: this request does not read it again.
+  const prepared = prepareTarget({ ...built, caFile: undefined });
+  const { secureContext } = module.endpoints;
+  // The probed name labels the answer's series: bounded by the checks above (a DNS name).
+  return { ...prepared, caFile: built.caFile, secureContext, name: endpoint };
+}
+
+function domainTarget(module: Module, name: string, domain: string): PreparedTarget {
+  const target = module.domains.get(domain);
+  if (!target)
+    throw new UsageError(
+      `target: ${echo(domain)} is neither an execute-api VPC endpoint name (vpce-...execute-api.REGION.vpce.amazonaws.com) nor a domain module ${name} allows`,
+    );
+  return target;
 }
 
 function probeHost(host: string): string {
   if (host === "") throw new UsageError("target: missing (give ?target=<endpoint DNS name>)");
   if (host.length > 253) throw new UsageError("target: longer than a DNS name can be");
   return checkHostname(host, "target");
-}
-
-function domainTarget(module: Module, name: string, domain: string): never {
-  if (!module.domains.has(domain))
-    throw new UsageError(
-      `target: ${echo(domain)} is neither an execute-api VPC endpoint name (vpce-...execute-api.REGION.vpce.amazonaws.com) nor a domain module ${name} allows`,
-    );
-  // Allowed, but a custom domain is diagnosed in domain mode (a `domain` target), which this
-  // build's targets do not have yet: say so rather than diagnose the wrong name.
-  throw new UsageError(`target: ${domain} is a custom domain, and this build has no domain mode`);
 }
 
 function echo(value: string): string {

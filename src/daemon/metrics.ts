@@ -114,7 +114,7 @@ export function reportGauges(registers: Registry[], latest: () => Iterable<Lates
   new Gauge({
     name: "apigw_diag_probe_success",
     help: "1 when the stage answered as expected through the address in the last run, else 0 (address is empty when DNS gave no usable address)",
-    labelNames: ["target", "stage", "address"],
+    labelNames: ["target", "stage", "address", "mode"],
     registers,
     collect() {
       this.reset();
@@ -188,14 +188,14 @@ export function reportGauges(registers: Registry[], latest: () => Iterable<Lates
 }
 
 interface Sample {
-  labels: { target: string; stage: string; address: string };
+  labels: { target: string; stage: string; address: string; mode: string };
   value: 0 | 1;
 }
 
 /** One series per stage x resolved address; without any address, one per stage with address "". */
 export function probeSuccess(report: TargetReport): Sample[] {
   return matrix(report).cells.map((c) => ({
-    labels: { target: report.name, stage: c.stage, address: c.address },
+    labels: { target: report.name, stage: c.stage, address: c.address, mode: report.mode },
     value: c.ok ? 1 : 0,
   }));
 }

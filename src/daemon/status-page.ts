@@ -133,10 +133,7 @@ function overview(targets: TargetStatus[]): Html {
 
 function targetSection({ target, last }: TargetStatus): Html {
   const head = html`<h2>${target.name} ${verdictBadge(last?.report.verdict)}</h2>
-    <p class="meta">
-      ${target.endpoint} · API ${target.apiId} · mode ${target.mode} · stages
-      ${target.stages.join(", ")}
-    </p>`;
+    <p class="meta">${describe(target)}</p>`;
   if (!last)
     return html`<section id="${anchor(target.name)}">
       ${head}
@@ -151,6 +148,16 @@ function targetSection({ target, last }: TargetStatus): Html {
     </p>
     ${cause(report)} ${dnsList(report.findings)} ${matrixTable(report)}
   </section>`;
+}
+
+function describe(t: Target): string {
+  const api = t.apiId ? ` · API ${t.apiId}` : "";
+  if (t.domain) {
+    const via = t.endpoint ? ` via ${t.endpoint}` : "";
+    const paths = t.basePaths.map((p) => `/${p}`).join(", ");
+    return `${t.domain}${via}${api} · mode domain · base paths ${paths}`;
+  }
+  return `${t.endpoint ?? ""}${api} · mode ${t.mode} · stages ${t.stages.join(", ")}`;
 }
 
 function cause(report: TargetReport): Html {

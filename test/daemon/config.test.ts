@@ -136,6 +136,16 @@ describe("daemon config file", () => {
       /modules: "a&b" is not a module name/,
     ],
     [
+      "a domain-mode module without domains",
+      `modules:\n  orders: { mode: domain, basePaths: [x] }\n`,
+      /modules\.orders: mode domain: list the custom domains/,
+    ],
+    [
+      "a module with a domain of its own (/probe's target gives it)",
+      `modules:\n  orders: { domain: a.example, basePaths: [x] }\n`,
+      /modules\.orders: .*domain/,
+    ],
+    [
       "a zero maxConcurrentProbes",
       `daemon:\n  maxConcurrentProbes: 0\n${TARGET}`,
       /daemon\.maxConcurrentProbes/,
@@ -162,6 +172,23 @@ describe("daemon config file", () => {
       stages: ["prod", "v2"],
       timeoutMs: 2000,
     });
+  });
+
+  it("loads a module made only of custom domains, each prepared for domain mode", () => {
+    const s = resolveSettings(
+      {},
+      {},
+      readConfigFile(
+        file(`modules:\n  shop: { basePaths: [shop], domains: [Shop.Example.com] }\n`),
+      ),
+    );
+    expect(s.modules.target("shop", "shop.example.com")).toMatchObject({
+      name: "shop.example.com",
+      mode: "domain",
+      domain: "shop.example.com",
+      basePaths: ["shop"],
+    });
+    expect(() => s.modules.target("shop", "other.example.com")).toThrow(/nor a domain module/);
   });
 
   it("refuses a modules-only config for diagnose, with one line and exit 3", () => {

@@ -38,7 +38,7 @@ const MODULES = (sim: Simulator, more = "") =>
   [
     `modules:`,
     `  sim: { apiId: ${sim.apiId}, stages: [prod, v2], port: ${sim.port} }`,
-    `  shop: { apiId: ${sim.apiId}, stages: [prod], port: ${sim.port}, domains: [shop.example.com] }`,
+    `  shop: { basePaths: [shop], port: ${sim.port}, domains: [shop.example.com] }`,
     more,
   ].join("\n");
 
@@ -58,7 +58,10 @@ describe("/probe against the simulator", () => {
     return daemon;
   };
   beforeAll(async () => {
-    sim = await startSimulator({ stages: { prod: "ok", v2: "ok" } });
+    sim = await startSimulator({
+      stages: { prod: "ok", v2: "ok" },
+      domains: [{ name: "shop.example.com", associated: true, basePaths: { shop: "prod" } }],
+    });
   });
   afterAll(() => sim.close());
   afterEach(async () => {
@@ -162,13 +165,25 @@ describe("/probe against the simulator", () => {
     expect(sim.stats()).toEqual(before);
   });
 
-  it("accepts a domain its module lists only as far as this build goes (no domain mode yet)", async () => {
+  it("diagnoses a custom domain its module lists, in domain mode", async () => {
     const d = await start(settingsWith(sim, MODULES(sim)));
-    const before = sim.stats();
     const res = await get(d, "/probe?module=shop&target=SHOP.example.com.");
-    expect(res.status).toBe(400);
-    expect(res.body).toMatch(/^target: shop\.example\.com is a custom domain/);
-    expect(sim.stats()).toEqual(before);
+    expect(res.status, res.body).toBe(200);
+    const samples = parseMetrics(res.body);
+    expect(valueOf(samples, "probe_success", {})).toBe(1);
+    for (const address of sim.addresses)
+      expect(
+        valueOf(samples, "apigw_diag_probe_success", {
+          target: "shop.example.com",
+          stage: "shop",
+          address,
+          mode: "domain",
+        }),
+      ).toBe(1);
+    // A module made only of domains probes only those.
+    const endpoint = await get(d, probePath(sim, "shop"));
+    expect(endpoint.status).toBe(400);
+    expect(endpoint.body).toMatch(/^target: module shop has no apiId and stages/);
   });
 
   it("refuses a scrape timeout header that is not a number of seconds", async () => {

@@ -42,6 +42,9 @@ const TARGET: Target = {
   apiId: "a1b2c3d4e5",
   stages: ["prod", "v2"],
   mode: "header",
+  basePaths: [],
+  family: "auto",
+  compareModes: false,
   path: "/",
   expectStatus: [],
   headers: [],
@@ -56,8 +59,8 @@ const TARGET: Target = {
 /** Address .1 fine; .2 presents a certificate whose names and issuer hold markup. */
 const REPORT: TargetReport = {
   name: TARGET.name,
-  endpoint: TARGET.endpoint,
-  apiId: TARGET.apiId,
+  endpoint: TARGET.endpoint ?? null,
+  apiId: TARGET.apiId ?? null,
   mode: "header",
   stages: ["prod", "v2"],
   addresses: ["10.0.0.1", "10.0.0.2"],

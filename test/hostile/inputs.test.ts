@@ -105,7 +105,8 @@ const ENV_CASES: [string, string, RegExp][] = [
   ["APIGW_DIAG_PORT", "443x", /APIGW_DIAG_PORT: "443x" is not a number/],
   ["APIGW_DIAG_TIMEOUT", "forever", /timeout: "forever" is not a duration/],
   ["APIGW_DIAG_INSECURE", "maybe", /APIGW_DIAG_INSECURE: "maybe" is not a boolean/],
-  ["APIGW_DIAG_MODE", "proxy", /APIGW_DIAG_MODE: header, host or alias/],
+  ["APIGW_DIAG_MODE", "proxy", /APIGW_DIAG_MODE: header, host, alias or domain/],
+  ["APIGW_DIAG_FAMILY", "ipv7", /APIGW_DIAG_FAMILY: auto, 4 or 6/],
   ["APIGW_DIAG_STAGES", "prod,v2\r\nx-injected: 1", /stage: .* is not a valid stage name/],
   ["APIGW_DIAG_LOG_LEVEL", "verbose", /log level: "verbose"/],
 ];
