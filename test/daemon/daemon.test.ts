@@ -221,11 +221,13 @@ describe("daemon against the simulator", () => {
         }),
     });
     const d = daemon;
-    await waitFor("a stall", async () => (await get(d, "/healthz")).status === 503 || undefined);
-    expect(JSON.parse((await get(d, "/healthz")).body)).toMatchObject({
-      status: "stalled",
-      stalled: ["sim"],
+    // No run completes, so /healthz soon answers 503 for that; the stall detection follows.
+    const stalled = await waitFor("a stall", async () => {
+      const h = await get(d, "/healthz");
+      const body = JSON.parse(h.body) as { stalled: string[] };
+      return h.status === 503 && body.stalled.length > 0 ? body : undefined;
     });
+    expect(stalled).toMatchObject({ status: "stalled", stalled: ["sim"], completing: false });
     const started = Date.now();
     await d.stop("test");
     daemon = undefined;
