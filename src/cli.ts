@@ -104,6 +104,10 @@ async function diagnoseCommand(args: Args): Promise<void> {
     import("./log.js"),
   ]);
   const { settings, format } = (await settingsLoader(args, process.env))(isTty);
+  if (settings.targets.length === 0)
+    throw new UsageError(
+      "nothing to diagnose: the config has modules (for the daemon's /probe) but no targets",
+    );
   const log = createLogger({ level: args.logLevel });
   const report = await runDiagnose(settings, {
     format,

@@ -22,6 +22,7 @@ import {
   parseHeaderFlag,
   parseResolver,
 } from "./names.js";
+import { probeModules, type ProbeModules } from "./modules.js";
 import type { FileConfig, TargetConfig } from "./schema.js";
 import { checkBasePath, checkFamily, domainParts } from "./domain.js";
 import { prepareTarget, type PreparedTarget } from "../diagnose/plan.js";
@@ -36,6 +37,7 @@ export const DEFAULTS = {
   listen: "0.0.0.0:9464",
   jitter: 0.1,
   maxConcurrentTargets: 4,
+  maxConcurrentProbes: 8,
 };
 
 /** What flags or the environment may set; absent means "not given here". */
@@ -73,7 +75,11 @@ export interface Settings {
     listen: { host: string; port: number };
     jitter: number;
     maxConcurrentTargets: number;
+    /** /probe requests diagnosing at once; more get 503. */
+    maxConcurrentProbes: number;
   };
+  /** What /probe?module=&target= may diagnose. */
+  modules: ProbeModules;
 }
 
 /** Merges flags, environment and file, and validates every value that reaches the network. */
@@ -81,7 +87,8 @@ export function resolveSettings(flags: Overrides, env: Overrides, file: FileConf
   const pick = <K extends keyof Overrides>(key: K): Overrides[K] => flags[key] ?? env[key];
   const direct = pick("endpoint") ?? pick("apiId") ?? pick("stages") ?? pick("domain");
   const fileTargets = file.targets ?? [];
-  if (!direct && fileTargets.length === 0) {
+  const hasModules = Object.keys(file.modules ?? {}).length > 0;
+  if (!direct && fileTargets.length === 0 && !hasModules) {
     throw new UsageError(
       "nothing to diagnose: give --endpoint, --api-id and --stage (or --domain), or --config with targets",
     );
@@ -119,7 +126,9 @@ export function resolveSettings(flags: Overrides, env: Overrides, file: FileConf
       listen: parseListen(pick("listen") ?? file.daemon?.listen ?? DEFAULTS.listen),
       jitter: file.daemon?.jitter ?? DEFAULTS.jitter,
       maxConcurrentTargets: file.daemon?.maxConcurrentTargets ?? DEFAULTS.maxConcurrentTargets,
+      maxConcurrentProbes: file.daemon?.maxConcurrentProbes ?? DEFAULTS.maxConcurrentProbes,
     },
+    modules: probeModules(file.modules, (t) => buildTarget(t, 0, pick, file)),
   };
 }
 

@@ -42,6 +42,17 @@ export const targetSchema = z
     }
   });
 
+/**
+ * A /probe module: everything a target has except its endpoint or domain, which /probe's
+ * `target` gives. `domains` lists the only custom domain names /probe may be pointed at with it.
+ * (Built from the fields: a refined schema cannot be `omit`ted.)
+ */
+export const moduleSchema = z
+  .object(targetSchema.shape)
+  .omit({ name: true, endpoint: true, domain: true })
+  .extend({ domains: z.array(z.string()).optional() })
+  .strict();
+
 export const configSchema = z
   .object({
     timeout: duration.optional(),
@@ -60,14 +71,17 @@ export const configSchema = z
         listen: z.string().optional(),
         jitter: z.number().min(0).max(1).optional(),
         maxConcurrentTargets: z.number().int().min(1).max(256).optional(),
+        maxConcurrentProbes: z.number().int().min(1).max(256).optional(),
       })
       .strict()
       .optional(),
     targets: z.array(targetSchema).optional(),
+    modules: z.record(z.string(), moduleSchema).optional(),
   })
   .strict();
 
 export type TargetConfig = z.infer<typeof targetSchema>;
+export type ModuleConfig = z.infer<typeof moduleSchema>;
 export type FileConfig = z.infer<typeof configSchema>;
 
 /** One line per problem, each naming the field: `targets[0].apiId: expected string`. */

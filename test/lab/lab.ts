@@ -90,12 +90,16 @@ export interface Started {
   ready: Record<string, unknown>;
 }
 
-/** Starts `node script args` inside a namespace and waits for its `{"ready":true}` line. */
+/**
+ * Starts `node script args` inside a namespace and waits for its `{"ready":true}` line (or the
+ * first JSON line `isReady` accepts: the daemon logs `{"event":"listening",...}`).
+ */
 export function startInNamespace(
   ns: string,
   script: string,
   args: string[],
   timeoutMs = 30_000,
+  isReady: (line: Record<string, unknown>) => boolean = (line) => line.ready === true,
 ): Promise<Started> {
   const child = spawn("ip", ["netns", "exec", ns, process.execPath, script, ...args], {
     cwd: REPO_ROOT,
@@ -112,12 +116,18 @@ export function startInNamespace(
     const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("exit", (code) => fail(`exited with ${code} before it was ready`));
+    let up = false;
     child.stdout?.on("data", (chunk: Buffer) => {
+      // Drained on after the ready line (a full pipe would block the process) but parsed no
+      // more: for a process that keeps logging (the daemon), a later chunk must not count as
+      // ready again and remove the exit listeners set since (stopProcess's among them).
+      if (up) return;
       stdout += chunk.toString();
       for (const line of stdout.split("\n").slice(0, -1)) {
         try {
           const ready = JSON.parse(line) as Record<string, unknown>;
-          if (ready.ready === true && child.pid !== undefined) {
+          if (isReady(ready) && child.pid !== undefined) {
+            up = true;
             clearTimeout(timer);
             child.removeAllListeners("exit");
             resolve({ child, pid: child.pid, ready });
