@@ -31,6 +31,7 @@ check() {
 check "alert rules" promtool check rules deploy/prometheus/alerts.yml
 check "alert rule tests" promtool test rules deploy/prometheus/alerts.test.yml
 check "scrape config" promtool check config deploy/prometheus/prometheus.yml
+check "probe scrape config" promtool check config deploy/prometheus/prometheus-probe.yml
 
 # Debian builds Prometheus without Kubernetes service discovery, so its promtool cannot parse
 # kubernetes_sd_configs; upstream promtool can. Say so rather than pass silently.

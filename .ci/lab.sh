@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+command -v ip6tables >/dev/null 2>&1 || missing+=(iptables)
 command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
 command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
+# test/lab/daemon.test.ts runs a real Prometheus (and promtool) against the daemon's /probe.
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "lab: missing ${missing[*]} and not root: cannot install them" >&2

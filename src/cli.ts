@@ -39,8 +39,27 @@ function targetOptions<T>(y: Argv<T>) {
     .option("timeout", { type: "string", describe: "per-phase timeout [default: 5s]" })
     .option("ca-file", { type: "string", describe: "PEM CA added to the system roots" })
     .option("mode", {
-      choices: ["header", "host", "alias"] as const,
-      describe: "access mode [default: header]",
+      choices: ["header", "host", "alias", "domain"] as const,
+      describe: "access mode [default: header; domain with --domain]",
+    })
+    .option("domain", {
+      type: "string",
+      describe: "private custom domain name to call (mode domain); --endpoint then optional",
+    })
+    .option("base-path", {
+      type: "string",
+      array: true,
+      describe: "base path of the custom domain, in place of stages (repeatable) [default: /]",
+    })
+    .option("family", {
+      type: "string",
+      choices: ["auto", "4", "6"] as const,
+      describe:
+        "address families to probe; auto: IPv6 when this host has IPv6 connectivity [default: auto]",
+    })
+    .option("compare-modes", {
+      type: "boolean",
+      describe: "when header mode is Forbidden, compare with host and alias mode [default: true]",
     })
     .option("path", { type: "string", describe: "path appended to /<stage> [default: /]" })
     .option("header", {
@@ -70,7 +89,7 @@ function targetOptions<T>(y: Argv<T>) {
     .option("config", { type: "string", describe: "config file (YAML or JSON)" });
 }
 
-type Args = ParsedArgs & { logLevel?: string; _: (string | number)[] };
+type Args = ParsedArgs & { logLevel?: string; scenario?: string; _: (string | number)[] };
 
 async function diagnoseCommand(args: Args): Promise<void> {
   const isTty = Boolean(process.stdout.isTTY);
@@ -80,6 +99,10 @@ async function diagnoseCommand(args: Args): Promise<void> {
     import("./log.js"),
   ]);
   const { settings, format } = (await settingsLoader(args, process.env))(isTty);
+  if (settings.targets.length === 0)
+    throw new UsageError(
+      "nothing to diagnose: the config has modules (for the daemon's /probe) but no targets",
+    );
   const log = createLogger({ level: args.logLevel });
   const report = await runDiagnose(settings, {
     format,
@@ -140,13 +163,14 @@ async function demoCommand(args: Args): Promise<void> {
     import("./log.js"),
   ]);
   const format = args.format ?? "text"; // a showcase for people, even when piped
-  const log = createLogger({ level: args.logLevel ?? "error" });
+  const log = createLogger({ level: args.logLevel ?? "fatal" }); // the report says it all
   const report = await runDemo({
     format,
     color: isTty && format === "text",
     log,
     timeout: args.timeout ?? "2s",
     signal: interruptSignal(),
+    scenario: args.scenario,
   });
   // A showcase: its simulated endpoint is degraded on purpose, and that is not a failure.
   finish(report.interrupted ? EXIT.error : 0);
@@ -181,7 +205,12 @@ const COMMANDS: Record<string, Command> = {
   demo: {
     describe: "diagnose a built-in simulated endpoint on loopback: no AWS needed",
     options: (y) =>
-      y.option("timeout", { type: "string", default: "2s", describe: "per-phase timeout" }),
+      y
+        .option("timeout", { type: "string", default: "2s", describe: "per-phase timeout" })
+        .option("scenario", {
+          choices: ["strict", "dualstack", "domain-unassociated", "domain-elsewhere"] as const,
+          describe: "show one of today's private-API failures instead of the default demo",
+        }),
     run: demoCommand,
   },
 };

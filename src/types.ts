@@ -5,7 +5,9 @@ import type { DnsObservation } from "./probes/dns.js";
 export type Layer = "dns" | "tcp" | "tls" | "http";
 export type FindingStatus = "pass" | "warn" | "fail";
 export type Verdict = "healthy" | "degraded" | "failing";
-export type AccessMode = "header" | "host" | "alias";
+export type AccessMode = "header" | "host" | "alias" | "domain";
+/** Which address families are probed: `auto` tries IPv6 only when this host has IPv6 connectivity. */
+export type Family = "auto" | "4" | "6";
 
 export const FINDING_CODES = [
   "DNS_OK",
@@ -17,6 +19,7 @@ export const FINDING_CODES = [
   "DNS_MALFORMED",
   "DNS_PUBLIC_ADDRESS",
   "DNS_OS_MISMATCH",
+  "DNS_DOMAIN_ELSEWHERE",
   "TCP_OK",
   "TCP_TIMEOUT",
   "TCP_REFUSED",
@@ -41,6 +44,8 @@ export const FINDING_CODES = [
   "HTTP_TIMEOUT",
   "HTTP_RESET",
   "HTTP_UNEXPECTED_STATUS",
+  "HTTP_MODE_REJECTED",
+  "HTTP_DOMAIN_FORBIDDEN",
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -72,6 +77,14 @@ export interface DnsEvidence {
   os?: string[];
   osError?: string;
   dns?: string[];
+  /** Why each answer counts as the endpoint's, or "public" (rules: src/diagnose/addresses.ts). */
+  rules?: Record<string, "rfc1918" | "ula" | "privateCidrs" | "dualstack" | "public">;
+  /** DNS_DOMAIN_ELSEWHERE: the custom domain's answers against the endpoint's. */
+  domain?: string;
+  domainAddresses?: string[];
+  endpoint?: string;
+  endpointAddresses?: string[];
+  elsewhere?: string[];
 }
 
 export interface TcpEvidence {
@@ -131,6 +144,19 @@ export interface HttpEvidence {
   host?: string;
   tlsVersion?: string;
   tlsCipher?: string;
+  /** What the access modes answered when the tool compared them (HTTP_MODE_REJECTED...). */
+  comparison?: ModeComparison;
+}
+
+/** The run's own answer and the other modes' answers through the same address. */
+export interface ModeComparison {
+  /** Header mode: the run's answer, then host and alias mode. */
+  header?: ModeAnswer;
+  host?: ModeAnswer;
+  alias?: ModeAnswer;
+  /** Domain mode: the run's answer, then the API's answers (header, then host mode). */
+  domain?: ModeAnswer;
+  api?: ModeAnswer[];
 }
 
 interface FindingBase {
@@ -182,10 +208,20 @@ export interface Resolver {
 /** One fully resolved target: everything a diagnosis needs, already validated. */
 export interface Target {
   name: string;
-  endpoint: string;
-  apiId: string;
+  /** The interface endpoint's DNS name; optional only in mode `domain`. */
+  endpoint?: string;
+  /** Optional only in mode `domain` (then it enables the comparison with the API's own names). */
+  apiId?: string;
+  /** Empty only in mode `domain`, where base paths take their place. */
   stages: string[];
   mode: AccessMode;
+  /** Mode `domain`: the private custom domain name. */
+  domain?: string;
+  /** Mode `domain`: base paths without slashes; "" is the root (`/`). */
+  basePaths: string[];
+  family: Family;
+  /** Header mode, every stage Forbidden through an address: ask host and alias mode too. */
+  compareModes: boolean;
   path: string;
   expectStatus: number[];
   headers: HeaderSpec[];
@@ -220,10 +256,14 @@ export interface Unfinished {
 
 export interface TargetReport {
   name: string;
-  endpoint: string;
-  apiId: string;
+  endpoint: string | null;
+  apiId: string | null;
   mode: AccessMode;
+  /** The stages probed; in mode `domain`, the base paths ("/" for the root). */
   stages: string[];
+  domain?: string;
+  /** What the other access modes answered, when the tool compared them (DESIGN: access modes). */
+  comparisons?: ModeAnswer[];
   /** The private addresses DNS gave and the run connected to (public ones are never contacted). */
   addresses: string[];
   verdict: Verdict;
@@ -235,6 +275,21 @@ export interface TargetReport {
   insecure: boolean;
   durationMs: number;
   findings: Finding[];
+}
+
+/** One request the tool sent in another access mode, through the same address, to compare. */
+export interface ModeAnswer {
+  address: string;
+  /** The stage (or base path) whose answer is compared. */
+  stage: string;
+  mode: AccessMode;
+  /** The stage asked in this mode (differs from `stage` when a base path is compared). */
+  request: string;
+  status?: number;
+  code?: FindingCode;
+  requestId?: string;
+  /** Why there is no answer (TCP/TLS failure), when there is none. */
+  error?: string;
 }
 
 export interface Report {

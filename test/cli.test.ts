@@ -1,29 +1,11 @@
 // The built CLI as a user runs it: exit codes, one-line errors, the JSON document, the demo.
-import { execFile, spawn } from "node:child_process";
-import { promisify } from "node:util";
+import { spawn } from "node:child_process";
+import { cli } from "./run-cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
 import type { Report } from "../src/types.js";
 
-const run = promisify(execFile);
 const CLI = "dist/cli.js";
-
-async function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      // Never the machine's resolver: tests talk to loopback only.
-      env: { PATH: process.env.PATH, APIGW_DIAG_COMPARE_OS: "false", ...env },
-      timeout: 20_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 let sim: Simulator;
 let simArgs: string[];

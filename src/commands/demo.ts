@@ -5,6 +5,8 @@ import { resolveSettings } from "../config/load.js";
 import { startSimulator } from "../simulator/index.js";
 import { simulatorOverrides } from "../simulator/target.js";
 import type { Report } from "../types.js";
+import { UsageError } from "../types.js";
+import { SCENARIOS, SCENARIO_NAMES } from "./demo-scenarios.js";
 import { runDiagnose, type Format } from "./diagnose.js";
 
 export async function runDemo(opts: {
@@ -13,7 +15,9 @@ export async function runDemo(opts: {
   log: Logger;
   timeout: string;
   signal?: AbortSignal;
+  scenario?: string;
 }): Promise<Report> {
+  if (opts.scenario) return runScenario(opts.scenario, opts);
   const sim = await startSimulator({ stages: { prod: "ok" } });
   try {
     if (opts.format === "text") {
@@ -25,6 +29,21 @@ export async function runDemo(opts: {
     }
     const settings = resolveSettings({ ...simulatorOverrides(sim), timeout: opts.timeout }, {}, {});
     return await runDiagnose(settings, opts);
+  } finally {
+    await sim.close();
+  }
+}
+
+async function runScenario(name: string, opts: Parameters<typeof runDemo>[0]): Promise<Report> {
+  const scenario = Object.hasOwn(SCENARIOS, name) ? SCENARIOS[name] : undefined;
+  if (!scenario)
+    throw new UsageError(`demo --scenario: one of ${SCENARIO_NAMES.join(", ")}, not ${name}`);
+  const sim = await startSimulator(scenario.simulator);
+  try {
+    if (opts.format === "text") process.stdout.write(`demo (${name}): ${scenario.story}\n\n`);
+    const over = { ...simulatorOverrides(sim), timeout: opts.timeout, ...scenario.target(sim) };
+    const settings = resolveSettings(over, {}, {});
+    return await runDiagnose(settings, { ...opts, ipv6: scenario.ipv6 });
   } finally {
     await sim.close();
   }

@@ -1,7 +1,7 @@
 // `diagnose`: one run over every target, a report on stdout, logs on stderr, an exit code.
 import type { Logger } from "pino";
 import type { Settings } from "../config/load.js";
-import { diagnose } from "../diagnose/run.js";
+import { diagnose, type RunOptions } from "../diagnose/run.js";
 import { logReport } from "../report/events.js";
 import { renderJson } from "../report/json.js";
 import { renderText } from "../report/text.js";
@@ -12,13 +12,21 @@ export type Format = "text" | "json";
 
 export async function runDiagnose(
   settings: Settings,
-  opts: { format: Format; color: boolean; log: Logger; signal?: AbortSignal; lookup?: LookupFn },
+  opts: {
+    format: Format;
+    color: boolean;
+    log: Logger;
+    signal?: AbortSignal;
+    lookup?: LookupFn;
+    ipv6?: RunOptions["ipv6"];
+  },
 ): Promise<Report> {
   const report = await diagnose(settings.targets, {
     concurrency: settings.concurrency,
     signal: opts.signal,
     // One shot: the OS lookup runs in a child, so the process can exit when the report is out.
     lookup: opts.lookup ?? isolatedLookup,
+    ipv6: opts.ipv6,
   });
   logReport(opts.log, report);
   await write(

@@ -38,8 +38,8 @@ export function envOverrides(
   set("apiId", "API_ID", (v) => v);
   set("stages", "STAGES", list);
   set("mode", "MODE", (v, n) => {
-    if (v !== "header" && v !== "host" && v !== "alias")
-      throw new UsageError(`${n}: header, host or alias`);
+    if (v !== "header" && v !== "host" && v !== "alias" && v !== "domain")
+      throw new UsageError(`${n}: header, host, alias or domain`);
     return v as AccessMode;
   });
   set("path", "PATH", (v) => v);
@@ -54,6 +54,13 @@ export function envOverrides(
   set("privateCidrs", "PRIVATE_CIDRS", list);
   set("compareOs", "COMPARE_OS", bool);
   set("insecure", "INSECURE", bool);
+  set("family", "FAMILY", (v, n) => {
+    if (v !== "auto" && v !== "4" && v !== "6") throw new UsageError(`${n}: auto, 4 or 6`);
+    return v;
+  });
+  set("domain", "DOMAIN", (v) => v);
+  set("basePaths", "BASE_PATHS", list);
+  set("compareModes", "COMPARE_MODES", bool);
   set("concurrency", "CONCURRENCY", int);
   set("interval", "INTERVAL", (v) => v);
   set("listen", "LISTEN", (v) => v);

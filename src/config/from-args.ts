@@ -12,7 +12,11 @@ export interface ParsedArgs {
   port?: number;
   timeout?: string;
   caFile?: string;
-  mode?: "header" | "host" | "alias";
+  mode?: "header" | "host" | "alias" | "domain";
+  family?: "auto" | "4" | "6";
+  domain?: string;
+  basePath?: string[];
+  compareModes?: boolean;
   path?: string;
   header?: string[];
   expectStatus?: number[];
@@ -51,6 +55,10 @@ export function flagOverrides(a: ParsedArgs): Overrides {
     privateCidrs: a.privateCidr,
     compareOs: a.compareOs,
     insecure: a.insecure,
+    family: a.family,
+    domain: a.domain,
+    basePaths: a.basePath,
+    compareModes: a.compareModes,
     concurrency: a.concurrency,
     interval: a.interval,
     listen: a.listen,

@@ -1,6 +1,12 @@
 // Settings come from four places; the first that has a value wins:
 // command-line flags > APIGW_DIAG_* environment > config file > defaults.
-import { UsageError, type AccessMode, type HeaderSpec, type Target } from "../types.js";
+import {
+  UsageError,
+  type AccessMode,
+  type Family,
+  type HeaderSpec,
+  type Target,
+} from "../types.js";
 import { parseDuration } from "./duration.js";
 import {
   checkApiId,
@@ -16,7 +22,9 @@ import {
   parseHeaderFlag,
   parseResolver,
 } from "./names.js";
+import { probeModules, type ProbeModules } from "./modules.js";
 import type { FileConfig, TargetConfig } from "./schema.js";
+import { checkBasePath, checkFamily, domainParts } from "./domain.js";
 import { prepareTarget, type PreparedTarget } from "../diagnose/plan.js";
 
 export const DEFAULTS = {
@@ -29,6 +37,7 @@ export const DEFAULTS = {
   listen: "0.0.0.0:9464",
   jitter: 0.1,
   maxConcurrentTargets: 4,
+  maxConcurrentProbes: 8,
 };
 
 /** What flags or the environment may set; absent means "not given here". */
@@ -47,6 +56,10 @@ export interface Overrides {
   privateCidrs?: string[];
   compareOs?: boolean;
   insecure?: boolean;
+  family?: Family;
+  domain?: string;
+  basePaths?: string[];
+  compareModes?: boolean;
   concurrency?: number;
   interval?: string;
   listen?: string;
@@ -62,27 +75,41 @@ export interface Settings {
     listen: { host: string; port: number };
     jitter: number;
     maxConcurrentTargets: number;
+    /** /probe requests diagnosing at once; more get 503. */
+    maxConcurrentProbes: number;
   };
+  /** What /probe?module=&target= may diagnose. */
+  modules: ProbeModules;
 }
 
 /** Merges flags, environment and file, and validates every value that reaches the network. */
 export function resolveSettings(flags: Overrides, env: Overrides, file: FileConfig): Settings {
   const pick = <K extends keyof Overrides>(key: K): Overrides[K] => flags[key] ?? env[key];
-  const direct = pick("endpoint") ?? pick("apiId") ?? pick("stages");
+  const direct = pick("endpoint") ?? pick("apiId") ?? pick("stages") ?? pick("domain");
   const fileTargets = file.targets ?? [];
-  if (!direct && fileTargets.length === 0) {
+  const hasModules = Object.keys(file.modules ?? {}).length > 0;
+  if (!direct && fileTargets.length === 0 && !hasModules) {
     throw new UsageError(
-      "nothing to diagnose: give --endpoint, --api-id and --stage, or --config with targets",
+      "nothing to diagnose: give --endpoint, --api-id and --stage (or --domain), or --config with targets",
     );
   }
+  const domain = pick("domain");
   const common: TargetConfig[] = direct
     ? [
-        {
-          name: "cli",
-          endpoint: required(pick("endpoint"), "--endpoint"),
-          apiId: required(pick("apiId"), "--api-id"),
-          stages: required(pick("stages"), "--stage"),
-        },
+        domain
+          ? {
+              name: "cli",
+              domain,
+              endpoint: pick("endpoint"),
+              apiId: pick("apiId"),
+              stages: pick("stages"),
+            }
+          : {
+              name: "cli",
+              endpoint: required(pick("endpoint"), "--endpoint"),
+              apiId: required(pick("apiId"), "--api-id"),
+              stages: required(pick("stages"), "--stage"),
+            },
       ]
     : fileTargets;
   const targets = common.map((t, i) => buildTarget(t, i, pick, file));
@@ -99,7 +126,9 @@ export function resolveSettings(flags: Overrides, env: Overrides, file: FileConf
       listen: parseListen(pick("listen") ?? file.daemon?.listen ?? DEFAULTS.listen),
       jitter: file.daemon?.jitter ?? DEFAULTS.jitter,
       maxConcurrentTargets: file.daemon?.maxConcurrentTargets ?? DEFAULTS.maxConcurrentTargets,
+      maxConcurrentProbes: file.daemon?.maxConcurrentProbes ?? DEFAULTS.maxConcurrentProbes,
     },
+    modules: probeModules(file.modules, (t) => buildTarget(t, 0, pick, file)),
   };
 }
 
@@ -115,24 +144,36 @@ function buildTarget(
   pick: <K extends keyof Overrides>(key: K) => Overrides[K],
   file: FileConfig,
 ): Target {
-  const endpoint = checkHostname(t.endpoint, "endpoint");
-  const mode = pick("mode") ?? t.mode ?? DEFAULTS.mode;
-  const parts = parseEndpoint(endpoint);
-  if (mode !== "header" && !parts.region) {
+  const endpoint = t.endpoint === undefined ? undefined : checkHostname(t.endpoint, "endpoint");
+  const domain = t.domain === undefined ? undefined : checkHostname(t.domain, "domain");
+  const mode = domain ? "domain" : (pick("mode") ?? t.mode ?? DEFAULTS.mode);
+  if (mode === "domain" && !domain) throw new UsageError("--mode domain needs --domain");
+  const parts = endpoint ? parseEndpoint(endpoint) : {};
+  if (mode !== "header" && mode !== "domain" && !parts.region) {
     throw new UsageError(
       `--mode ${mode} needs an endpoint name like vpce-<id>-<suffix>.execute-api.<region>.vpce.amazonaws.com`,
     );
   }
-  const stages = t.stages.map(checkStage);
+  const stages = (t.stages ?? []).map(checkStage);
   if (new Set(stages).size !== stages.length) throw new UsageError("stages: each stage once");
+  const basePaths = (pick("basePaths") ?? t.basePaths ?? ["/"]).map(checkBasePath);
+  if (new Set(basePaths).size !== basePaths.length)
+    throw new UsageError("base paths: each base path once");
+  domainParts({ domain, endpoint, apiId: t.apiId, stages });
+  if (!domain && (!endpoint || t.apiId === undefined || stages.length === 0))
+    throw new UsageError("endpoint, apiId and stages are required unless a domain is given");
   const resolvers = pick("resolvers") ?? t.resolvers ?? file.resolvers ?? [];
   const timeout = pick("timeout") ?? t.timeout ?? file.timeout ?? DEFAULTS.timeout;
   return {
     name: checkTargetName(t.name ?? `target${index + 1}`),
     endpoint,
-    apiId: checkApiId(t.apiId),
+    apiId: t.apiId === undefined ? undefined : checkApiId(t.apiId),
     stages,
     mode,
+    domain,
+    basePaths: domain ? basePaths : [],
+    family: checkFamily(pick("family") ?? t.family ?? file.family ?? "auto"),
+    compareModes: pick("compareModes") ?? t.compareModes ?? file.compareModes ?? true,
     path: checkPath(pick("path") ?? t.path ?? DEFAULTS.path),
     expectStatus: checkStatuses(pick("expectStatus") ?? t.expectStatus ?? []),
     headers: headerSpecs(pick("headers"), t.headers),

@@ -8,7 +8,9 @@ import type { PreparedTarget } from "../diagnose/plan.js";
 import { logRun } from "../report/events.js";
 import { daemonDocument, type LastRun } from "../report/model.js";
 import { UsageError, type TargetReport } from "../types.js";
+import { version } from "../version.js";
 import { DaemonMetrics } from "./metrics.js";
+import { Prober } from "./probe.js";
 import { Scheduler } from "./scheduler.js";
 import { startStatusServer, type StatusServer } from "./server.js";
 
@@ -62,11 +64,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }
     const finished = Date.now();
     lastCompletedMs = finished;
-    const before = last.get(name)?.report;
+    const previous = last.get(name);
+    const before = previous?.report;
+    const finishedAt = new Date(finished).toISOString();
     last.set(name, {
       report,
       startedAt: startedAt.toISOString(),
-      finishedAt: new Date(finished).toISOString(),
+      finishedAt,
+      changedAt: previous && !changed(before, report) ? previous.changedAt : finishedAt,
     });
     metrics.record(report, finished);
     logRun(log, report, before);
@@ -82,6 +87,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       metrics.recordError(name);
       log.error({ event: "run_error", target: name, err }, `${name}: run failed`);
     },
+  });
+
+  const prober = new Prober({
+    current: () => ({
+      modules: settings.modules,
+      maxConcurrentProbes: settings.daemon.maxConcurrentProbes,
+    }),
+    run,
+    limit,
+    log,
   });
 
   let server: StatusServer;
@@ -102,6 +117,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           };
         },
         report: () => daemonDocument([...targets.keys()], last),
+        probe: (req) => prober.handle(req),
+        status: async () => {
+          const { renderStatusPage } = await import("./status-page.js");
+          return renderStatusPage({
+            version: version(),
+            generatedAt: new Date(),
+            intervalMs: settings.daemon.intervalMs,
+            targets: settings.targets.map((target) => ({ target, last: last.get(target.name) })),
+            modules: settings.modules.names(),
+          });
+        },
       },
       log,
     );
@@ -112,7 +138,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
   log.info(
     { event: "listening", host: server.host, port: server.port },
-    `serving /metrics, /healthz and /report on ${server.host}:${server.port}`,
+    `serving /, /metrics, /probe, /healthz and /report on ${server.host}:${server.port}`,
   );
   scheduler.update(jobs(settings));
   log.info(
@@ -195,6 +221,15 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     process.off("SIGTERM", onStop);
     process.off("SIGINT", onStop);
   }
+}
+
+/** A first run, or another verdict or primary cause than the run before. */
+function changed(before: TargetReport | undefined, now: TargetReport): boolean {
+  if (!before) return true;
+  return (
+    before.verdict !== now.verdict ||
+    (before.primaryCause?.code ?? null) !== (now.primaryCause?.code ?? null)
+  );
 }
 
 function byName(targets: PreparedTarget[]): Map<string, PreparedTarget> {

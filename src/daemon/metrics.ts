@@ -7,13 +7,13 @@
 // target), codes and layers from the fixed vocabulary; error text never becomes a label.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Finding, TargetReport, Timings, Verdict } from "../types.js";
+import { MAX_ADDRESSES_PER_TARGET, matrix, resolvedAddresses } from "./cells.js";
+
+export { MAX_ADDRESSES_PER_TARGET, resolvedAddresses };
 
 export const VERDICTS: readonly Verdict[] = ["healthy", "degraded", "failing"];
 export const PHASES = ["dns", "connect", "tls", "ttfb", "total"] as const;
 export type Phase = (typeof PHASES)[number];
-
-/** Addresses per target that get their own series; DNS answers beyond this are not labelled. */
-export const MAX_ADDRESSES_PER_TARGET = 16;
 
 const LINT_FAILING_DEFAULTS = [
   "nodejs_active_handles_total",
@@ -24,7 +24,7 @@ const LINT_FAILING_DEFAULTS = [
 const PHASE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 /** What the last completed run of a target left behind. */
-interface Latest {
+export interface Latest {
   report: TargetReport;
   finishedAtMs: number;
 }
@@ -40,69 +40,7 @@ export class DaemonMetrics {
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    const latest = this.latest;
-    new Gauge({
-      name: "apigw_diag_probe_success",
-      help: "1 when the stage answered as expected through the address in the last run, else 0 (address is empty when DNS gave no usable address)",
-      labelNames: ["target", "stage", "address"],
-      registers,
-      collect() {
-        this.reset();
-        for (const { report } of latest.values()) {
-          for (const s of probeSuccess(report)) this.set(s.labels, s.value);
-        }
-      },
-    });
-    new Gauge({
-      name: "apigw_diag_target_verdict",
-      help: "1 for the target's verdict in the last run (healthy, degraded or failing), 0 for the others",
-      labelNames: ["target", "verdict"],
-      registers,
-      collect() {
-        this.reset();
-        for (const { report } of latest.values()) {
-          for (const v of VERDICTS)
-            this.set({ target: report.name, verdict: v }, v === report.verdict ? 1 : 0);
-        }
-      },
-    });
-    new Gauge({
-      name: "apigw_diag_finding",
-      help: "Findings with this code in the target's last run",
-      labelNames: ["target", "layer", "code"],
-      registers,
-      collect() {
-        this.reset();
-        for (const { report } of latest.values()) {
-          for (const [key, n] of countCodes(report.findings)) {
-            const [layer = "", code = ""] = key.split(" ");
-            this.set({ target: report.name, layer, code }, n);
-          }
-        }
-      },
-    });
-    new Gauge({
-      name: "apigw_diag_last_run_timestamp_seconds",
-      help: "When the target's last run finished, in seconds since the Unix epoch",
-      labelNames: ["target"],
-      registers,
-      collect() {
-        this.reset();
-        for (const { report, finishedAtMs } of latest.values())
-          this.set({ target: report.name }, finishedAtMs / 1000);
-      },
-    });
-    new Gauge({
-      name: "apigw_diag_run_duration_seconds",
-      help: "How long the target's last run took",
-      labelNames: ["target"],
-      registers,
-      collect() {
-        this.reset();
-        for (const { report } of latest.values())
-          this.set({ target: report.name }, report.durationMs / 1000);
-      },
-    });
+    reportGauges(registers, () => this.latest.values());
     this.runs = new Counter({
       name: "apigw_diag_runs_total",
       help: "Completed runs per target, by verdict",
@@ -168,32 +106,115 @@ export class DaemonMetrics {
   }
 }
 
+/**
+ * The gauges read from last reports, registered in `registers`: the daemon's registry (every
+ * target's last run) and each /probe answer's own registry (that one diagnosis).
+ */
+export function reportGauges(registers: Registry[], latest: () => Iterable<Latest>): void {
+  new Gauge({
+    name: "apigw_diag_probe_success",
+    help: "1 when the stage answered as expected through the address in the last run, else 0 (address is empty when DNS gave no usable address)",
+    labelNames: ["target", "stage", "address", "mode"],
+    registers,
+    collect() {
+      this.reset();
+      for (const { report } of latest()) {
+        for (const s of probeSuccess(report)) this.set(s.labels, s.value);
+      }
+    },
+  });
+  new Gauge({
+    name: "apigw_diag_address_failure",
+    help: "1 for the finding that stopped the path through this address to this stage in the last run (address is empty when DNS gave no usable address)",
+    labelNames: ["target", "stage", "address", "layer", "code"],
+    registers,
+    collect() {
+      this.reset();
+      for (const { report } of latest()) {
+        for (const s of addressFailures(report)) this.set(s, 1);
+      }
+    },
+  });
+  new Gauge({
+    name: "apigw_diag_target_verdict",
+    help: "1 for the target's verdict in the last run (healthy, degraded or failing), 0 for the others",
+    labelNames: ["target", "verdict"],
+    registers,
+    collect() {
+      this.reset();
+      for (const { report } of latest()) {
+        for (const v of VERDICTS)
+          this.set({ target: report.name, verdict: v }, v === report.verdict ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: "apigw_diag_finding",
+    help: "Findings with this code in the target's last run",
+    labelNames: ["target", "layer", "code"],
+    registers,
+    collect() {
+      this.reset();
+      for (const { report } of latest()) {
+        for (const [key, n] of countCodes(report.findings)) {
+          const [layer = "", code = ""] = key.split(" ");
+          this.set({ target: report.name, layer, code }, n);
+        }
+      }
+    },
+  });
+  new Gauge({
+    name: "apigw_diag_last_run_timestamp_seconds",
+    help: "When the target's last run finished, in seconds since the Unix epoch",
+    labelNames: ["target"],
+    registers,
+    collect() {
+      this.reset();
+      for (const { report, finishedAtMs } of latest())
+        this.set({ target: report.name }, finishedAtMs / 1000);
+    },
+  });
+  new Gauge({
+    name: "apigw_diag_run_duration_seconds",
+    help: "How long the target's last run took",
+    labelNames: ["target"],
+    registers,
+    collect() {
+      this.reset();
+      for (const { report } of latest())
+        this.set({ target: report.name }, report.durationMs / 1000);
+    },
+  });
+}
+
 interface Sample {
-  labels: { target: string; stage: string; address: string };
+  labels: { target: string; stage: string; address: string; mode: string };
   value: 0 | 1;
 }
 
 /** One series per stage x resolved address; without any address, one per stage with address "". */
 export function probeSuccess(report: TargetReport): Sample[] {
-  const addresses = resolvedAddresses(report).slice(0, MAX_ADDRESSES_PER_TARGET);
-  const ok = new Set(
-    report.findings
-      .filter((f) => f.layer === "http" && f.status === "pass")
-      .map((f) => `${f.stage}|${f.address}`),
-  );
-  const samples: Sample[] = [];
-  for (const stage of report.stages) {
-    for (const address of addresses.length > 0 ? addresses : [""]) {
-      const value = ok.has(`${stage}|${address}`) ? 1 : 0;
-      samples.push({ labels: { target: report.name, stage, address }, value });
-    }
-  }
-  return samples;
+  return matrix(report).cells.map((c) => ({
+    labels: { target: report.name, stage: c.stage, address: c.address, mode: report.mode },
+    value: c.ok ? 1 : 0,
+  }));
 }
 
-/** The addresses a run connected to, in a stable order. */
-export function resolvedAddresses(report: TargetReport): string[] {
-  return [...report.addresses].sort();
+export interface FailureLabels {
+  target: string;
+  stage: string;
+  address: string;
+  layer: string;
+  code: string;
+}
+
+/** One series per path that failed, naming the code that stopped it: at most addresses x stages. */
+export function addressFailures(report: TargetReport): FailureLabels[] {
+  return matrix(report).cells.flatMap(({ stage, address, failure }) =>
+    failure
+      ? [{ target: report.name, stage, address, layer: failure.layer, code: failure.code }]
+      : [],
+  );
 }
 
 function countCodes(findings: Finding[]): Map<string, number> {

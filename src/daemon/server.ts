@@ -1,13 +1,18 @@
-// The daemon's HTTP side: /metrics, /healthz, /report, nothing else. It never reads a request
-// body and bounds every connection, so a scanner or a stuck client cannot hold it up.
+// The daemon's HTTP side: the status page, /metrics, /probe, /healthz, /report, nothing else. It
+// never reads a request body and bounds every connection, so a scanner or a stuck client cannot
+// hold it up.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
+import { SCRAPE_TIMEOUT_HEADER, type ProbeRequest } from "./probe.js";
 
 export interface Endpoints {
   metrics(): Promise<{ contentType: string; body: string }>;
   health(): { ok: boolean; detail: Record<string, unknown> };
   report(): unknown;
+  /** The status page's HTML. */
+  status(): Promise<string>;
+  probe(req: ProbeRequest): Promise<Reply>;
 }
 
 export interface StatusServer {
@@ -27,7 +32,13 @@ export const SERVER_LIMITS = {
   maxRequestsPerSocket: 100,
 };
 
-type Reply = { status: number; contentType: string; body: string };
+export type Reply = { status: number; contentType: string; body: string };
+
+const PATHS = ["/", "/metrics", "/probe", "/healthz", "/report"];
+
+/** The page runs no script and loads nothing: even a missed escape could not execute. */
+const PAGE_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 export async function startStatusServer(
   listen: { host: string; port: number },
@@ -49,7 +60,9 @@ export async function startStatusServer(
     // A body is never read: close the connection after the answer instead of draining it.
     if (req.headers["content-length"] ?? req.headers["transfer-encoding"])
       res.shouldKeepAlive = false;
-    route(req, endpoints).then(
+    const gone = new AbortController();
+    res.once("close", () => gone.abort());
+    route(req, endpoints, gone.signal).then(
       (reply) => send(req, res, reply),
       (err: unknown) => {
         log.error({ event: "http_error", err, path: pathOf(req) }, "status server error");
@@ -77,20 +90,46 @@ export async function startStatusServer(
   };
 }
 
-async function route(req: http.IncomingMessage, endpoints: Endpoints): Promise<Reply> {
+async function route(
+  req: http.IncomingMessage,
+  endpoints: Endpoints,
+  gone: AbortSignal,
+): Promise<Reply> {
   const path = pathOf(req);
-  if (path !== "/metrics" && path !== "/healthz" && path !== "/report")
-    return text(404, "not found: try /metrics, /healthz or /report\n");
+  if (!PATHS.includes(path)) return text(404, `not found: try ${PATHS.join(", ")}\n`);
   if (req.method !== "GET" && req.method !== "HEAD") return text(405, "only GET and HEAD\n");
-  if (path === "/metrics") {
-    const { contentType, body } = await endpoints.metrics();
-    return { status: 200, contentType, body };
+  switch (path) {
+    case "/":
+      return {
+        status: 200,
+        contentType: "text/html; charset=utf-8",
+        body: await endpoints.status(),
+      };
+    case "/metrics": {
+      const { contentType, body } = await endpoints.metrics();
+      return { status: 200, contentType, body };
+    }
+    case "/probe": {
+      // A probe is bounded by its own deadline (the scrape timeout), which may outlast the idle
+      // socket timeout; keep-alive timing takes over again once it has answered.
+      req.socket.setTimeout(0);
+      const header = req.headers[SCRAPE_TIMEOUT_HEADER];
+      const scrapeTimeout = Array.isArray(header) ? header[0] : header;
+      return endpoints.probe({ query: queryOf(req), scrapeTimeout, signal: gone });
+    }
+    case "/healthz": {
+      const { ok, detail } = endpoints.health();
+      return json(ok ? 200 : 503, { status: ok ? "ok" : "stalled", ...detail });
+    }
+    default:
+      return json(200, endpoints.report());
   }
-  if (path === "/healthz") {
-    const { ok, detail } = endpoints.health();
-    return json(ok ? 200 : 503, { status: ok ? "ok" : "stalled", ...detail });
-  }
-  return json(200, endpoints.report());
+}
+
+function queryOf(req: http.IncomingMessage): URLSearchParams {
+  const url = req.url ?? "/";
+  const q = url.indexOf("?");
+  return new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
 }
 
 function pathOf(req: http.IncomingMessage): string {
@@ -117,6 +156,9 @@ function send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply)
   res.setHeader("content-type", reply.contentType);
   res.setHeader("content-length", Buffer.byteLength(reply.body));
   res.setHeader("cache-control", "no-store");
+  res.setHeader("x-content-type-options", "nosniff");
+  if (reply.contentType.startsWith("text/html"))
+    res.setHeader("content-security-policy", PAGE_POLICY);
   if (reply.status === 405) res.setHeader("allow", "GET, HEAD");
   res.end(req.method === "HEAD" ? undefined : reply.body);
 }

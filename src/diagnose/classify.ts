@@ -21,7 +21,7 @@ import type {
   TlsEvidence,
   TlsFinding,
 } from "../types.js";
-import { isPrivate, type AddressRange } from "./addresses.js";
+import { judgeAddresses, type AddressRange } from "./addresses.js";
 import { HINTS, policyHint } from "./hints.js";
 
 const LAYER: Record<string, Layer> = { DNS: "dns", TCP: "tcp", TLS: "tls", HTTP: "http" };
@@ -95,7 +95,10 @@ export function classifyDns(
     }
     return finding("DNS_NODATA", `${resolver}: no address for ${name}`, evidence, timings);
   }
-  const publicOnes = addresses.filter((a) => !isPrivate(a, ranges));
+  // Which rule made each address the endpoint's (DESIGN: dns layer; dualstack: addresses.ts).
+  const judged = judgeAddresses(addresses, ranges);
+  evidence.rules = Object.fromEntries(judged.map((j) => [j.address, j.rule ?? "public"]));
+  const publicOnes = judged.filter((j) => j.rule === null).map((j) => j.address);
   if (publicOnes.length > 0) {
     return finding(
       "DNS_PUBLIC_ADDRESS",
@@ -106,9 +109,13 @@ export function classifyDns(
   }
   const omitted = observations.reduce((n, o) => n + (o.addressesOmitted ?? 0), 0);
   const more = omitted ? ` (and ${omitted} more, not tried)` : "";
+  const dualstack = judged.filter((j) => j.rule === "dualstack").length;
+  const why = dualstack
+    ? ` (IPv6 global unicast of a dualstack endpoint: its A answers are private)`
+    : "";
   return finding(
     "DNS_OK",
-    `${resolver}: ${name} -> ${addresses.join(", ")}${more}`,
+    `${resolver}: ${name} -> ${addresses.join(", ")}${more}${why}`,
     evidence,
     timings,
   );

@@ -1,4 +1,5 @@
 import type { FindingCode, HttpCode, PolicyType } from "../types.js";
+import { ACCESS_HINTS } from "./hints-access.js";
 
 /** What to change, per finding code: the likely causes DESIGN.md names, most likely first. */
 export const HINTS: Record<FindingCode, string> = {
@@ -62,6 +63,8 @@ export const HINTS: Record<FindingCode, string> = {
     "The connection was reset or closed after the request, before any status: an inline IPS or firewall ending the flow (it let TCP and TLS through, then judged the request), or MTU trouble on the larger packets of the request; compare with a smaller request and check the path's MSS clamping.",
   HTTP_UNEXPECTED_STATUS:
     "An answer this tool does not recognise: see the status and body in the evidence.",
+  // Access modes, custom domain names, dualstack: their own block (hints-access.ts).
+  ...ACCESS_HINTS,
 };
 
 const POLICY_NAMED: Record<Exclude<PolicyType, "unknown">, string> = {

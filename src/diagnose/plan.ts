@@ -19,9 +19,14 @@ export interface PreparedTarget extends Target {
   ranges: AddressRange[];
   /** System roots plus --ca-file, built once per CA content and shared by every run. */
   secureContext?: tls.SecureContext;
+  /** One per stage (mode `domain`: per base path, labelled `stage` too: "/" for the root). */
   requests: { stage: string; path: string }[];
   /** Every header sent, secret values included. */
   requestHeaders: Record<string, string>;
+  /** Headers for a request in another access mode: the same, without x-apigw-api-id. */
+  commonHeaders: Record<string, string>;
+  /** The API's own names, when the endpoint name says the region (for host and alias mode). */
+  apiNames?: { host: string; alias: string };
   /** The same headers as printed anywhere: secret values replaced. */
   shownHeaders: Record<string, string>;
   /** Secret header values (and their credential part): never printed, even if echoed back. */
@@ -33,14 +38,16 @@ export const REDACTED = "[REDACTED]";
 /** Throws UsageError for anything the user must fix (unreadable CA, no nameserver, no region). */
 export function prepareTarget(target: Target): PreparedTarget {
   const name = requestName(target);
-  const headers: Record<string, string> = {
+  const common: Record<string, string> = {
     "user-agent": `apigw-diag/${version()}`,
     accept: "application/json",
   };
-  if (target.mode === "header") headers["x-apigw-api-id"] = target.apiId;
+  const headers = { ...common };
+  if (target.mode === "header" && target.apiId) headers["x-apigw-api-id"] = target.apiId;
   const shownHeaders = { ...headers };
   for (const h of target.headers) {
     headers[h.name] = h.value;
+    common[h.name] = h.value;
     shownHeaders[h.name] = h.secret ? REDACTED : h.value;
   }
   return {
@@ -50,11 +57,10 @@ export function prepareTarget(target: Target): PreparedTarget {
     resolvers: target.resolvers.length ? target.resolvers : systemResolvers(),
     ranges: privateRanges(target.privateCidrs),
     secureContext: target.caFile ? trustWith(loadCa(target.caFile)) : undefined,
-    requests: target.stages.map((stage) => ({
-      stage,
-      path: `/${encodeURIComponent(stage)}${target.path}`,
-    })),
+    requests: planRequests(target),
     requestHeaders: headers,
+    commonHeaders: common,
+    apiNames: apiNames(target),
     shownHeaders,
     secrets: secretValues(target),
   };
@@ -70,14 +76,41 @@ function secretValues(target: Target): string[] {
   return [...new Set(values)].sort((a, b) => b.length - a.length);
 }
 
-function requestName(target: Target): string {
-  if (target.mode === "header") return target.endpoint;
+function planRequests(target: Target): PreparedTarget["requests"] {
+  if (target.mode === "domain")
+    // GET /<base path><path>: the base path replaces the stage (the root maps to "/").
+    return target.basePaths.map((base) => ({
+      stage: base || "/",
+      path: `${base ? `/${base}` : ""}${target.path}`,
+    }));
+  return target.stages.map((stage) => ({
+    stage,
+    path: `/${encodeURIComponent(stage)}${target.path}`,
+  }));
+}
+
+/** `{apiId}.execute-api.{region}.amazonaws.com` and the Route 53 alias `{apiId}-{vpceId}...`. */
+export function apiNames(target: Target): PreparedTarget["apiNames"] {
+  if (!target.endpoint || !target.apiId) return undefined;
   const { region, vpceId } = parseEndpoint(target.endpoint);
-  if (!region)
+  if (!region || !vpceId) return undefined;
+  return {
+    host: `${target.apiId}.execute-api.${region}.amazonaws.com`,
+    alias: `${target.apiId}-${vpceId}.execute-api.${region}.amazonaws.com`,
+  };
+}
+
+function requestName(target: Target): string {
+  if (target.mode === "domain") {
+    if (!target.domain) throw new UsageError("mode domain needs --domain");
+    return target.domain;
+  }
+  if (!target.endpoint) throw new UsageError(`--mode ${target.mode} needs --endpoint`);
+  if (target.mode === "header") return target.endpoint;
+  const names = apiNames(target);
+  if (!names)
     throw new UsageError(`--mode ${target.mode}: cannot read the region from ${target.endpoint}`);
-  return target.mode === "host"
-    ? `${target.apiId}.execute-api.${region}.amazonaws.com`
-    : `${target.apiId}-${vpceId}.execute-api.${region}.amazonaws.com`;
+  return target.mode === "host" ? names.host : names.alias;
 }
 
 function systemResolvers(): Resolver[] {

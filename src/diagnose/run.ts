@@ -8,8 +8,20 @@ import { preloadHttp, probeHttp, type HttpObservation } from "../probes/http.js"
 import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
-import type { Finding, Layer, Report, TargetReport, Timings, Unfinished } from "../types.js";
-import { isPrivate } from "./addresses.js";
+import { ipv6Connectivity, type Ipv6Connectivity } from "../probes/ipv6-connectivity.js";
+import type {
+  Finding,
+  HttpFinding,
+  Layer,
+  Report,
+  TargetReport,
+  Timings,
+  Unfinished,
+} from "../types.js";
+import { judgeAddresses } from "./addresses.js";
+import { compareModes, domainElsewhere, type Send } from "./compare.js";
+import { splitByFamily } from "./family.js";
+import { DOMAIN_NOT_RESOLVED } from "./hints-access.js";
 import {
   classifyDns,
   classifyHttp,
@@ -35,6 +47,8 @@ export interface RunOptions {
   lookup?: LookupFn;
   /** Body bytes read at most per response. */
   maxBodyBytes?: number;
+  /** Replaces this host's IPv6 connectivity check for --family auto (tests). */
+  ipv6?: () => Ipv6Connectivity;
 }
 
 export const DEFAULT_CONCURRENCY = 32;
@@ -69,13 +83,37 @@ export async function diagnoseTarget(
     timeoutMs: target.timeoutMs,
   };
   const limit = opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
-  const { findings, addresses, dnsMs, unfinished, osFinding } = await resolve(target, ctx, opts);
+  const resolved = await resolve(target, ctx, opts);
+  const { findings, dnsMs, unfinished, osFinding } = resolved;
+  if (target.mode === "domain") withDomainHints(findings);
   const dnsFindings = findings.length;
-  const skipped: TargetReport["skipped"] = [];
+  if (target.mode === "domain" && target.endpoint && unfinished.length === 0) {
+    // The domain must lead to this endpoint: resolve the endpoint too, and compare.
+    const endpoint = await resolve({ ...target, resolveName: target.endpoint }, ctx, opts, false);
+    findings.push(...endpoint.findings);
+    unfinished.push(...endpoint.unfinished);
+    const elsewhere = domainElsewhere(target, resolved.addresses, endpoint);
+    if (elsewhere) findings.push(elsewhere);
+  }
+  const { tried: addresses, notTried } = splitByFamily(
+    resolved.addresses,
+    target.family,
+    opts.ipv6 ?? ipv6Connectivity,
+  );
+  const skipped: TargetReport["skipped"] = notTried.map(({ address, reason }) => ({
+    address,
+    layers: ["tcp", "tls", "http"],
+    reason,
+  }));
+  let comparisons: TargetReport["comparisons"];
   if (unfinished.length > 0) {
     skipped.push({ layers: ["tcp", "tls", "http"], reason: INTERRUPTED });
   } else if (addresses.length === 0) {
-    skipped.push({ layers: ["tcp", "tls", "http"], reason: "no usable private address from DNS" });
+    const reason =
+      notTried.length > 0
+        ? `no address of the family probed (--family ${target.family})`
+        : "no usable private address from DNS";
+    skipped.push({ layers: ["tcp", "tls", "http"], reason });
   } else {
     const perAddress = await Promise.all(
       addresses.map((address) => probeAddress(target, ctx, opts, address, dnsMs, limit)),
@@ -85,17 +123,28 @@ export async function diagnoseTarget(
       skipped.push(...r.skipped);
       unfinished.push(...r.unfinished);
     }
+    if (unfinished.length === 0) {
+      const send: Send = async (address, spec) => {
+        const r = await limit(() => probePath(target, ctx, opts, address, spec, dnsMs));
+        if (r.unfinished) unfinished.push({ layer: r.unfinished, address, stage: spec.stage });
+        return r;
+      };
+      comparisons = await compareModes(target, findings, addresses, send);
+    }
   }
   const mismatch = await osFinding;
   // DNS findings first, as they were seen: the comparison belongs with them.
   if (mismatch) findings.splice(dnsFindings, 0, mismatch);
-  const { verdict, primaryCause } = summarize(findings, addresses, target.stages);
+  const units = target.requests.map((r) => r.stage);
+  const { verdict, primaryCause } = summarize(findings, addresses, units);
   return {
     name: target.name,
-    endpoint: target.endpoint,
-    apiId: target.apiId,
+    endpoint: target.endpoint ?? null,
+    apiId: target.apiId ?? null,
     mode: target.mode,
-    stages: target.stages,
+    stages: units,
+    ...(target.domain ? { domain: target.domain } : {}),
+    ...(comparisons?.length ? { comparisons } : {}),
     addresses,
     verdict,
     primaryCause,
@@ -109,9 +158,19 @@ export async function diagnoseTarget(
 
 const INTERRUPTED = "the run was interrupted before this check";
 
-interface Resolved {
+/** The custom domain's own DNS failures: the private hosted zone and its forwarding first. */
+function withDomainHints(findings: Finding[]): void {
+  for (const f of findings)
+    if (f.code === "DNS_NXDOMAIN" || f.code === "DNS_NODATA")
+      f.hint = `${DOMAIN_NOT_RESOLVED} ${f.hint}`;
+}
+
+export interface Resolved {
   findings: Finding[];
+  /** The endpoint's addresses (every resolver's, by the rules of addresses.ts). */
   addresses: string[];
+  /** Every address any resolver answered, the endpoint's or not. */
+  all: string[];
   dnsMs: number;
   unfinished: Unfinished[];
   /** The OS resolver comparison, still running: a finding only where the OS differs. */
@@ -122,6 +181,7 @@ async function resolve(
   target: PreparedTarget,
   ctx: ProbeContext,
   opts: RunOptions,
+  compareOs = target.compareOs,
 ): Promise<Resolved> {
   const name = target.resolveName;
   const perResolver = target.resolvers.map((resolver) =>
@@ -137,7 +197,7 @@ async function resolve(
       ),
     ),
   );
-  const os = target.compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;
+  const os = compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;
   const observations = await Promise.all(perResolver);
   const cut = (pair: DnsObservation[]) => pair.some((o) => o.error === "cancelled");
   const answered = observations.filter((pair) => !cut(pair));
@@ -147,12 +207,20 @@ async function resolve(
   const findings = answered.map((obs) => classifyDns(obs, target.ranges));
   const all = [...new Set(answered.flat().flatMap((o) => o.addresses))];
   // Public answers are reported, never contacted: that traffic would not take Direct Connect.
-  const addresses = all.filter((a) => isPrivate(a, target.ranges));
+  // Judged per resolver: the dualstack rule looks at that resolver's A answers for the name.
+  const accepted = new Set(
+    answered.flatMap((pair) =>
+      judgeAddresses([...new Set(pair.flatMap((o) => o.addresses))], target.ranges)
+        .filter((j) => j.rule !== null)
+        .map((j) => j.address),
+    ),
+  );
+  const addresses = all.filter((a) => accepted.has(a));
   const dnsMs = Math.max(0, ...findings.map((f) => f.timings.dns ?? 0));
   // The OS answer is compared when it comes, without holding up the connections meanwhile.
   // A cancelled lookup said nothing about /etc/hosts: no finding, not a mismatch.
   const osFinding = os?.then((seen) => (seen.cancelled ? null : classifyOsLookup(seen, all)));
-  return { findings, addresses, dnsMs, unfinished, osFinding };
+  return { findings, addresses, all, dnsMs, unfinished, osFinding };
 }
 
 interface AddressResult {
@@ -171,7 +239,9 @@ async function probeAddress(
   limit: LimitFunction,
 ): Promise<AddressResult> {
   const results = await Promise.all(
-    target.requests.map((req) => limit(() => probePath(target, ctx, opts, address, req, dnsMs))),
+    target.requests.map((req) =>
+      limit(() => probePath(target, ctx, opts, address, preparedSpec(target, req), dnsMs)),
+    ),
   );
   const findings: Finding[] = [];
   const skipped: TargetReport["skipped"] = [];
@@ -197,21 +267,40 @@ async function probeAddress(
   return { findings, skipped: dedupeSkips(skipped), unfinished };
 }
 
-interface PathResult {
+export interface PathResult {
   connection: Finding[];
-  http?: Finding;
+  http?: HttpFinding;
   /** The layer a cancellation cut short. */
   unfinished?: Layer;
   notTried: ("tls" | "http")[];
   reason: string;
 }
 
+/** One request as sent: the name in SNI and Host, the headers, the path, the stage it is for. */
+export interface RequestSpec {
+  stage: string;
+  path: string;
+  servername: string;
+  headers: Record<string, string>;
+  shownHeaders: Record<string, string>;
+}
+
+const preparedSpec = (
+  target: PreparedTarget,
+  req: { stage: string; path: string },
+): RequestSpec => ({
+  ...req,
+  servername: target.servername,
+  headers: target.requestHeaders,
+  shownHeaders: target.shownHeaders,
+});
+
 async function probePath(
   target: PreparedTarget,
   ctx: ProbeContext,
   opts: RunOptions,
   address: string,
-  req: { stage: string; path: string },
+  req: RequestSpec,
   dnsMs: number,
 ): Promise<PathResult> {
   const port = target.port;
@@ -227,7 +316,7 @@ async function probePath(
     };
   const tls = await probeTls(ctx, {
     socket: tcp.socket,
-    servername: target.servername,
+    servername: req.servername,
     secureContext: target.secureContext,
   });
   if (tls.observation.cancelled)
@@ -244,10 +333,10 @@ async function probePath(
   const sent = sentRequest(target, tls.observation);
   const http = await probeHttp(ctx, {
     socket: tls.socket,
-    host: target.servername,
+    host: req.servername,
     port,
     path: req.path,
-    headers: target.requestHeaders,
+    headers: req.headers,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
   });
   if (http.cancelled)
@@ -260,7 +349,7 @@ async function probePath(
     target.expectStatus,
     sent,
   );
-  httpFinding.evidence.headers = target.shownHeaders;
+  httpFinding.evidence.headers = req.shownHeaders;
   return { connection: [tcpFinding, tlsFinding], http: httpFinding, notTried: [], reason: "" };
 }
 

@@ -1,5 +1,7 @@
 // Findings -> verdict and one primary cause, with the cross-evidence a person would use.
 import type { Finding, FindingCode, Layer, PrimaryCause, Verdict } from "../types.js";
+import { isIpv6 } from "./addresses.js";
+import { ipv6OnlyHint } from "./hints-access.js";
 
 const LAYERS: Layer[] = ["dns", "tcp", "tls", "http"];
 const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
@@ -94,8 +96,23 @@ function crossEvidenceHint(
       return `Stage ${hitS.join(", ")} answers Forbidden while ${workingStages.join(", ")} works through the same endpoint with the same API id: the header and endpoint are fine, so ${hitS.length > 1 ? "those stages are" : "that stage is"} most likely not deployed (or misspelled). Check the API's stages and deploy.`;
     }
     if (hitS.length === stages.length) {
-      return `Every stage answers Forbidden: check the API id sent in x-apigw-api-id (is it this API's, a PRIVATE API, in this region?) and the endpoint access mode (STRICT security policies refuse header mode: compare with --mode host). ${sample.hint}`;
+      // The tool compared access modes itself (compare.ts): say what that ruled out.
+      const compared = sample.layer === "http" && sample.evidence.comparison?.host !== undefined;
+      const mode = compared
+        ? "host and alias mode answer Forbidden too through the same address, so the access mode is not the cause"
+        : "and the endpoint access mode (STRICT security policies refuse header mode: compare with --mode host)";
+      return `Every stage answers Forbidden: check the API id sent in x-apigw-api-id (is it this API's, a PRIVATE API, in this region?)${compared ? "; " : " "}${mode}. ${sample.hint}`;
     }
+  }
+  const workingV4 = workingAddresses.filter((a) => !isIpv6(a));
+  if (
+    sample.layer !== "dns" &&
+    hitA.length > 0 &&
+    hitA.every(isIpv6) &&
+    workingV4.length > 0 &&
+    workingAddresses.every((a) => !isIpv6(a))
+  ) {
+    return ipv6OnlyHint(sample.layer, hitA, workingV4, sample.hint);
   }
   if (
     (sample.layer === "tcp" || sample.layer === "tls") &&

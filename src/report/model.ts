@@ -34,6 +34,8 @@ export interface LastRun {
   report: TargetReport;
   startedAt: string;
   finishedAt: string;
+  /** When the verdict or the primary cause last changed (the first run counts as a change). */
+  changedAt: string;
 }
 
 /** The daemon's `/report`: the last run of every target, and the targets not run yet. */

@@ -49,9 +49,11 @@ function verdictWord(v: Verdict, paint: (c: Color, s: string) => string): string
 }
 
 function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
-  const lines = [
-    `${verdictWord(t.verdict, paint)}  ${printable(t.name)}: ${t.endpoint} · api ${t.apiId} · mode ${t.mode} · stages ${t.stages.join(", ")}`,
-  ];
+  const what =
+    t.mode === "domain"
+      ? `${t.domain ?? "?"}${t.endpoint ? ` via ${t.endpoint}` : ""}${t.apiId ? ` · api ${t.apiId}` : ""} · mode domain · base paths ${t.stages.join(", ")}`
+      : `${t.endpoint ?? "?"} · api ${t.apiId ?? "?"} · mode ${t.mode} · stages ${t.stages.join(", ")}`;
+  const lines = [`${verdictWord(t.verdict, paint)}  ${printable(t.name)}: ${what}`];
   if (t.insecure)
     lines.push(
       paint(
@@ -67,8 +69,9 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   }
   const dnsLines = t.findings.filter((f) => f.layer === "dns");
   for (const f of dnsLines)
-    lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(18)} ${printable(f.message)}`);
+    lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(20)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
+  lines.push(...comparisons(t, paint));
   lines.push(...httpDetails(t, paint));
   for (const u of t.unfinished) {
     const where = u.resolver ?? ([u.address, u.stage].filter(Boolean).join(" ") || "all");
@@ -78,6 +81,25 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
     const where = [s.address, s.stage].filter(Boolean).join(" ") || "all addresses";
     lines.push(
       paint("dim", `  not tried on ${where}: ${s.layers.join(", ")} (${printable(s.reason)})`),
+    );
+  }
+  return lines;
+}
+
+/** What the other access modes answered through the same address, when the tool compared. */
+function comparisons(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
+  if (!t.comparisons?.length) return [];
+  const lines = ["", `  compared with other access modes (the run used mode ${t.mode}):`];
+  for (const a of t.comparisons) {
+    const answer =
+      a.status !== undefined
+        ? `${a.status} ${a.code ?? ""}${a.requestId ? ` (request id ${printable(a.requestId)})` : ""}`
+        : `no answer: ${printable(a.error ?? "?")}`;
+    lines.push(
+      paint(
+        "dim",
+        `    ${a.address} ${a.stage}: ${a.mode} mode, ${printable(a.request)} -> ${answer}`,
+      ),
     );
   }
   return lines;

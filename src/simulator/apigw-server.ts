@@ -23,6 +23,23 @@ export interface ApiIdentity {
   region: string;
   apiHost: string;
   aliasHost: string;
+  /**
+   * STRICT endpoint access mode (an enhanced security policy, SecurityPolicy_TLS13_*): AWS
+   * documents that the request must come through the API's own endpoint type and that SNI must
+   * match Host; for private APIs that leaves the private DNS name and custom domain names, not
+   * the vpce name with x-apigw-api-id. AWS does not document the refusal's shape: this simulator
+   * answers its generic 403 ForbiddenException, and the tool never relies on the text.
+   */
+  strict?: boolean;
+}
+
+/** A private custom domain name served through this endpoint. */
+export interface CustomDomain {
+  name: string;
+  /** A domain name access association with this VPC endpoint exists (and is ready). */
+  associated: boolean;
+  /** Base path ("" for the root) -> stage of the simulated API. */
+  basePaths: Record<string, string>;
 }
 
 export interface ApiRequest {
@@ -30,6 +47,14 @@ export interface ApiRequest {
   url: string;
   host: string | undefined;
   apiIdHeader: string | undefined;
+  /** The TLS SNI the client sent (undefined: none, or not known). */
+  servername?: string;
+}
+
+/** Everything one endpoint serves besides its first API: more APIs, custom domain names. */
+export interface Served {
+  apis?: ApiIdentity[];
+  domains?: CustomDomain[];
 }
 
 export interface Reply {
@@ -114,6 +139,37 @@ function selectsApi(req: ApiRequest, api: ApiIdentity): boolean {
   return host === api.endpoint.toLowerCase() && req.apiIdHeader === api.apiId;
 }
 
+/** STRICT refuses header mode (Host is the vpce name) and any SNI that is not the Host. */
+function strictRefuses(req: ApiRequest, api: ApiIdentity): boolean {
+  if (!api.strict) return false;
+  const host = stripPort(req.host ?? "");
+  return host === api.endpoint.toLowerCase() || (req.servername ?? "").toLowerCase() !== host;
+}
+
+function domainReply(
+  req: ApiRequest,
+  domain: CustomDomain,
+  api: ApiIdentity,
+  stages: Record<string, StageBehaviour>,
+): Reply {
+  // Undocumented shape, as for STRICT: without an association (or a mapping) the simulator
+  // answers API Gateway's generic 403 Forbidden.
+  if (!domain.associated) return errorReply(FORBIDDEN);
+  const path = req.url.split("?")[0] ?? "";
+  const bases = Object.keys(domain.basePaths).sort((a, b) => b.length - a.length);
+  const base = bases.find((b) => b === "" || path === `/${b}` || path.startsWith(`/${b}/`));
+  if (base === undefined) return errorReply(FORBIDDEN);
+  const stage = domain.basePaths[base] ?? "";
+  const rest = path.slice(base === "" ? 0 : base.length + 1);
+  const mapped = {
+    ...req,
+    host: api.apiHost,
+    servername: api.apiHost,
+    url: `/${stage}${rest || "/"}`,
+  };
+  return apiGatewayReply(mapped, api, stages);
+}
+
 function splitPath(url: string): { stage: string; rest: string } {
   const path = url.split("?")[0] ?? "";
   const match = /^\/([^/]*)(.*)$/.exec(path);
@@ -123,10 +179,15 @@ function splitPath(url: string): { stage: string; rest: string } {
 /** What API Gateway answers to one request: the one resource is GET /<stage>/. */
 export function apiGatewayReply(
   req: ApiRequest,
-  api: ApiIdentity,
+  first: ApiIdentity,
   stages: Record<string, StageBehaviour>,
+  served: Served = {},
 ): Reply {
-  if (!selectsApi(req, api)) return errorReply(FORBIDDEN);
+  const host = stripPort(req.host ?? "");
+  const domain = served.domains?.find((d) => d.name.toLowerCase() === host);
+  if (domain) return domainReply(req, domain, first, stages);
+  const api = [first, ...(served.apis ?? [])].find((a) => selectsApi(req, a));
+  if (!api || strictRefuses(req, api)) return errorReply(FORBIDDEN);
   const { stage, rest } = splitPath(req.url);
   // An undeployed stage is Forbidden, not Not Found: that is how API Gateway says it.
   const behaviour = Object.hasOwn(stages, stage) ? stages[stage] : undefined;
@@ -158,6 +219,7 @@ export interface ApigwServerOptions {
   addresses: string[];
   port: number;
   api: ApiIdentity;
+  served?: Served;
   certs: SimulatorCerts;
   faults: FaultState;
   stages: () => Record<string, StageBehaviour>;
@@ -176,6 +238,8 @@ interface Contexts {
   server: tls.SecureContext;
   untrusted: tls.SecureContext;
   wrongName: tls.SecureContext;
+  /** Custom domain names present their own certificate (ACM's, for the domain). */
+  domain?: tls.SecureContext;
 }
 
 function contexts(certs: SimulatorCerts): Contexts {
@@ -183,6 +247,7 @@ function contexts(certs: SimulatorCerts): Contexts {
     server: tls.createSecureContext(certs.server),
     untrusted: tls.createSecureContext(certs.untrusted),
     wrongName: tls.createSecureContext(certs.wrongName),
+    domain: certs.domain ? tls.createSecureContext(certs.domain) : undefined,
   };
 }
 
@@ -250,7 +315,14 @@ class ConnectionHandler {
 
   private startTls(socket: net.Socket, fault: AddressFault | null): void {
     const secureContext = contextFor(this.ctx, fault);
-    const tlsSocket = new tls.TLSSocket(socket, { isServer: true, secureContext });
+    const domains = new Set(this.opts.served?.domains?.map((d) => d.name.toLowerCase()));
+    const domainContext = fault === null ? this.ctx.domain : undefined;
+    const tlsSocket = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext,
+      SNICallback: (name, cb) =>
+        cb(null, domainContext && domains.has(name.toLowerCase()) ? domainContext : secureContext),
+    });
     this.registry.add(tlsSocket);
     tlsSocket.on("error", () => tlsSocket.destroy());
     tlsSocket.once("secure", () => this.afterHandshake(tlsSocket, fault));
@@ -269,13 +341,15 @@ class ConnectionHandler {
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     this.opts.onRequest();
     if (this.faultOf.get(req.socket) === "proxy-403") return send(res, proxyDenied());
+    const sni = (req.socket as tls.TLSSocket).servername;
     const request = {
       method: req.method ?? "GET",
       url: req.url ?? "/",
       host: req.headers.host,
       apiIdHeader: header(req, "x-apigw-api-id"),
+      servername: typeof sni === "string" ? sni : undefined,
     };
-    send(res, apiGatewayReply(request, this.opts.api, this.opts.stages()));
+    send(res, apiGatewayReply(request, this.opts.api, this.opts.stages(), this.opts.served));
   }
 }
 

@@ -34,6 +34,8 @@ export interface SimulatorCerts {
   untrusted: ServerIdentity;
   /** Signed by `caPem`, but for wrong.example.com only. */
   wrongName: ServerIdentity;
+  /** Signed by `caPem` for the custom domain names, when there are any. */
+  domain?: ServerIdentity;
 }
 
 const keys = new Map<string, KeyPair>();
@@ -144,8 +146,12 @@ function getAuthorities(): { real: Authority; corp: Authority } {
 }
 
 /** The simulator's certificates for one endpoint name; cached, so calling again is free. */
-export function simulatorCerts(endpoint: string, region: string): SimulatorCerts {
-  const cacheKey = `${endpoint.toLowerCase()} ${region}`;
+export function simulatorCerts(
+  endpoint: string,
+  region: string,
+  domains: string[] = [],
+): SimulatorCerts {
+  const cacheKey = `${endpoint.toLowerCase()} ${region} ${domains.join(",").toLowerCase()}`;
   const cached = certsByEndpoint.get(cacheKey);
   if (cached) return cached;
   const { real, corp } = getAuthorities();
@@ -161,6 +167,14 @@ export function simulatorCerts(endpoint: string, region: string): SimulatorCerts
     untrusted: { cert: untrusted.certPem + corp.pem, key: untrusted.keyPem },
     wrongName: { cert: wrongName.certPem, key: wrongName.keyPem },
   };
+  if (domains.length > 0) {
+    const domain = issueLeaf(
+      real,
+      "leaf",
+      domains.map((d) => d.toLowerCase()),
+    );
+    certs.domain = { cert: domain.certPem, key: domain.keyPem };
+  }
   certsByEndpoint.set(cacheKey, certs);
   return certs;
 }

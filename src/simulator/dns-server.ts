@@ -21,6 +21,8 @@ export interface Zone {
   /** Names answered, any case. */
   names: string[];
   addresses: string[];
+  /** Names answered with other addresses (lowercase keys): a record pointing elsewhere. */
+  overrides?: Record<string, string[]>;
 }
 
 export interface DnsServerOptions {
@@ -70,12 +72,14 @@ function replyPacket(
     return { ...base, flags: flags | dnsPacket.TRUNCATED_RESPONSE };
   }
   if (fault === "nodata") return { ...base, flags };
-  const addresses = fault === "public" ? PUBLIC_ADDRESSES : zone.addresses;
+  const own = zone.overrides?.[question.name.toLowerCase().replace(/\.$/, "")] ?? zone.addresses;
+  const addresses = fault === "public" ? PUBLIC_ADDRESSES : own;
   return { ...base, flags, answers: records(question.name, question.type, addresses) };
 }
 
 function inZone(zone: Zone, name: string): boolean {
   const wanted = name.toLowerCase().replace(/\.$/, "");
+  if (zone.overrides && Object.hasOwn(zone.overrides, wanted)) return true;
   return zone.names.some((n) => n.toLowerCase() === wanted);
 }
 

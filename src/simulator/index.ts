@@ -7,12 +7,18 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { UsageError } from "../types.js";
-import { startApigwServer, type ApigwServer, type ApiIdentity } from "./apigw-server.js";
+import {
+  startApigwServer,
+  type ApigwServer,
+  type ApiIdentity,
+  type CustomDomain,
+} from "./apigw-server.js";
 import { simulatorCerts } from "./certs.js";
 import { startDnsServer, type DnsServer } from "./dns-server.js";
 import { FaultState, validateStages, type Faults, type StageBehaviour } from "./faults.js";
 
 export type { AddressFault, DnsFault, Faults, StageBehaviour } from "./faults.js";
+export type { CustomDomain } from "./apigw-server.js";
 export { ADDRESS_FAULTS, DNS_FAULTS, STAGE_BEHAVIOURS } from "./faults.js";
 export { PUBLIC_ADDRESSES } from "./dns-server.js";
 
@@ -34,6 +40,17 @@ export interface SimulatorOptions {
   faults?: Faults;
   /** Default false: refuse to bind outside 127.0.0.0/8 and ::1 (the namespace lab sets true). */
   allowNonLoopback?: boolean;
+  /** The API's endpoint access mode; default BASIC. STRICT: see ApiIdentity.strict. */
+  accessMode?: "BASIC" | "STRICT";
+  /** More APIs behind the same endpoint, with the same stages (e.g. a STRICT one beside a BASIC one). */
+  apis?: { apiId: string; accessMode?: "BASIC" | "STRICT" }[];
+  /** Private custom domain names served through this endpoint. */
+  domains?: CustomDomain[];
+  /**
+   * Name -> addresses the simulator's DNS answers instead of the endpoint's: a custom domain's
+   * private hosted zone alias pointing elsewhere.
+   */
+  dnsOverrides?: Record<string, string[]>;
 }
 
 export interface Simulator {
@@ -53,6 +70,8 @@ export interface Simulator {
   apiHost: string;
   /** `${apiId}-${vpceId}.execute-api.${region}.amazonaws.com`: the Route 53 alias ("alias" mode). */
   aliasHost: string;
+  /** The custom domain names served (mode "domain"). */
+  domains: string[];
   /** Replaces every fault in force (what `f` omits is cleared), from the next query/connection on. */
   setFaults(f: Faults): void;
   setStages(s: Record<string, StageBehaviour>): void;
@@ -93,11 +112,15 @@ function checkAddresses(addresses: string[], dnsHost: string, allowNonLoopback: 
   }
 }
 
-function identity(endpoint: string, apiId: string): ApiIdentity & { vpceId: string } {
+function identity(
+  endpoint: string,
+  apiId: string,
+  accessMode: "BASIC" | "STRICT" = "BASIC",
+): ApiIdentity & { vpceId: string } {
   const { vpceId, region } = parseEndpoint(endpoint);
   const apiHost = `${apiId}.execute-api.${region}.amazonaws.com`;
   const aliasHost = `${apiId}-${vpceId}.execute-api.${region}.amazonaws.com`;
-  return { endpoint, apiId, region, vpceId, apiHost, aliasHost };
+  return { endpoint, apiId, region, vpceId, apiHost, aliasHost, strict: accessMode === "STRICT" };
 }
 
 async function writeCaFile(caPem: string): Promise<{ dir: string; file: string }> {
@@ -121,6 +144,8 @@ async function closeParts(parts: Parts): Promise<void> {
 /** What the servers share: the API, the state tests switch, and the counters they read. */
 interface World {
   api: ApiIdentity & { vpceId: string };
+  apis: ApiIdentity[];
+  domains: CustomDomain[];
   addresses: string[];
   dnsHost: string;
   faults: FaultState;
@@ -129,7 +154,10 @@ interface World {
 }
 
 function world(opts: SimulatorOptions): World {
-  const api = identity(opts.endpoint ?? DEFAULT_ENDPOINT, opts.apiId ?? DEFAULT_API_ID);
+  const endpoint = opts.endpoint ?? DEFAULT_ENDPOINT;
+  const api = identity(endpoint, opts.apiId ?? DEFAULT_API_ID, opts.accessMode);
+  const apis = (opts.apis ?? []).map((a) => identity(endpoint, a.apiId, a.accessMode));
+  const domains = (opts.domains ?? []).map((d) => ({ ...d, name: d.name.toLowerCase() }));
   const addresses = [...(opts.addresses ?? ["127.0.0.1", "127.0.0.2"])];
   const dnsHost = opts.dnsHost ?? "127.0.0.1";
   checkAddresses(addresses, dnsHost, opts.allowNonLoopback ?? false);
@@ -137,18 +165,27 @@ function world(opts: SimulatorOptions): World {
   validateStages(stages);
   const faults = new FaultState(opts.faults);
   const counts = { dnsQueries: 0, connections: 0, requests: 0 };
-  return { api, addresses, dnsHost, faults, stages, counts };
+  return { api, apis, domains, addresses, dnsHost, faults, stages, counts };
 }
 
 // Fills `parts` as it goes, so the caller can close whatever started if a later step fails.
 async function startParts(w: World, opts: SimulatorOptions, parts: Parts) {
-  const certs = simulatorCerts(w.api.endpoint, w.api.region);
+  const certs = simulatorCerts(
+    w.api.endpoint,
+    w.api.region,
+    w.domains.map((d) => d.name),
+  );
+  const names = [w.api, ...w.apis].flatMap((a) => [a.apiHost, a.aliasHost]);
   const ca = await writeCaFile(certs.caPem);
   parts.caDir = ca.dir;
   const dns = (parts.dns = await startDnsServer({
     host: w.dnsHost,
     port: opts.dnsPort ?? 0,
-    zone: { names: [w.api.endpoint, w.api.apiHost, w.api.aliasHost], addresses: w.addresses },
+    zone: {
+      names: [w.api.endpoint, ...names, ...w.domains.map((d) => d.name)],
+      addresses: w.addresses,
+      overrides: opts.dnsOverrides,
+    },
     faults: w.faults,
     onQuery: () => w.counts.dnsQueries++,
   }));
@@ -156,6 +193,7 @@ async function startParts(w: World, opts: SimulatorOptions, parts: Parts) {
     addresses: w.addresses,
     port: opts.httpsPort ?? 0,
     api: w.api,
+    served: { apis: w.apis, domains: w.domains },
     certs,
     faults: w.faults,
     stages: () => w.stages,
@@ -173,6 +211,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     let closing: Promise<void> | undefined;
     return {
       ...w.api,
+      domains: w.domains.map((d) => d.name),
       addresses: [...w.addresses],
       port: https.port,
       dns: { host: w.dnsHost, port: dns.port },

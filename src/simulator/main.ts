@@ -3,7 +3,10 @@
 //
 //   node dist/simulator/main.js [--endpoint N] [--api-id X] [--address A ...] [--https-port P]
 //     [--dns-host H] [--dns-port P] [--stage name=behaviour ...] [--fault-dns F]
-//     [--fault ADDRESS=F ...] [--allow-non-loopback]
+//     [--fault ADDRESS=F ...] [--allow-non-loopback] [--access-mode BASIC|STRICT]
+//     [--api ID[=STRICT] ...] [--domain NAME ...] [--unassociated-domain NAME ...]
+//
+// A custom domain maps base path "" (the root) to the first stage and each stage's name to it.
 
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
@@ -16,7 +19,12 @@ import {
   type AddressFault,
   type StageBehaviour,
 } from "./faults.js";
-import { startSimulator, type Simulator, type SimulatorOptions } from "./index.js";
+import {
+  startSimulator,
+  type CustomDomain,
+  type Simulator,
+  type SimulatorOptions,
+} from "./index.js";
 
 const OPTIONS = {
   endpoint: { type: "string" },
@@ -29,7 +37,38 @@ const OPTIONS = {
   "fault-dns": { type: "string" },
   fault: { type: "string", multiple: true },
   "allow-non-loopback": { type: "boolean" },
+  "access-mode": { type: "string" },
+  api: { type: "string", multiple: true },
+  domain: { type: "string", multiple: true },
+  "unassociated-domain": { type: "string", multiple: true },
 } as const;
+
+function accessMode(flag: string, value: string | undefined): "BASIC" | "STRICT" | undefined {
+  if (value === undefined || value === "BASIC" || value === "STRICT") return value;
+  throw new UsageError(`--${flag}: BASIC or STRICT, not ${value}`);
+}
+
+function extraApis(values: string[] | undefined): SimulatorOptions["apis"] {
+  return values?.map((item) => {
+    const [apiId = "", mode] = item.split("=");
+    return { apiId, accessMode: accessMode("api", mode) };
+  });
+}
+
+function customDomains(
+  associated: string[] | undefined,
+  unassociated: string[] | undefined,
+  stages: Record<string, StageBehaviour> | undefined,
+): CustomDomain[] | undefined {
+  if (!associated && !unassociated) return undefined;
+  const names = Object.keys(stages ?? { prod: "ok", v2: "ok" });
+  const basePaths: Record<string, string> = { "": names[0] ?? "prod" };
+  for (const stage of names) basePaths[stage] = stage;
+  return [
+    ...(associated ?? []).map((name) => ({ name, associated: true, basePaths })),
+    ...(unassociated ?? []).map((name) => ({ name, associated: false, basePaths })),
+  ];
+}
 
 function port(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -71,14 +110,18 @@ export function parseSimulatorArgs(argv: string[]): SimulatorOptions {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const stages = pairs<StageBehaviour>("stage", values.stage, isStageBehaviour);
   return {
     endpoint: values.endpoint,
     apiId: values["api-id"],
+    accessMode: accessMode("access-mode", values["access-mode"]),
+    apis: extraApis(values.api),
+    domains: customDomains(values.domain, values["unassociated-domain"], stages),
     addresses: values.address,
     httpsPort: port("https-port", values["https-port"]),
     dnsHost: values["dns-host"],
     dnsPort: port("dns-port", values["dns-port"]),
-    stages: pairs<StageBehaviour>("stage", values.stage, isStageBehaviour),
+    stages,
     faults: {
       dns: dnsFault(values["fault-dns"]),
       address: pairs<AddressFault>("fault", values.fault, isAddressFault),
@@ -100,11 +143,12 @@ export type ReadyLine = { ready: true } & Pick<
   | "vpceId"
   | "apiHost"
   | "aliasHost"
+  | "domains"
 >;
 
 function readyLine(sim: Simulator): string {
   const { endpoint, apiId, addresses, port, dns, caFile } = sim;
-  const { region, vpceId, apiHost, aliasHost } = sim;
+  const { region, vpceId, apiHost, aliasHost, domains } = sim;
   const ready: ReadyLine = {
     ready: true,
     endpoint,
@@ -117,6 +161,7 @@ function readyLine(sim: Simulator): string {
     vpceId,
     apiHost,
     aliasHost,
+    domains,
   };
   return JSON.stringify(ready);
 }

@@ -12,7 +12,7 @@ export function simulatorOverrides(sim: Simulator): Overrides {
     caFile: sim.caFile,
     // Loopback stands in for the VPC's private range; the OS resolver does not know the
     // simulated name (and must not be asked), so it is not compared.
-    privateCidrs: ["127.0.0.0/8"],
+    privateCidrs: ["127.0.0.0/8", "::1/128"],
     compareOs: false,
   };
 }

@@ -57,6 +57,7 @@ describe("daemon config file", () => {
       listen: { host: "127.0.0.1", port: 9999 },
       jitter: 0.2,
       maxConcurrentTargets: 2,
+      maxConcurrentProbes: 8,
     });
     expect(s.targets.map((t) => [t.name, t.stages, t.timeoutMs, t.compareOs])).toEqual([
       ["orders", ["prod", "v2"], 2000, false],
@@ -109,8 +110,97 @@ describe("daemon config file", () => {
     ],
     ["broken YAML", "targets: [\n", /not valid YAML or JSON/],
     ["no targets", "timeout: 5s\n", /nothing to diagnose/],
+    [
+      "a module with an endpoint (/probe's target gives it)",
+      `modules:\n  orders: { apiId: a1b2c3d4e5, stages: [prod], endpoint: x.example }\n`,
+      /modules\.orders: .*endpoint/,
+    ],
+    [
+      "a module with a bad API id",
+      `modules:\n  orders: { apiId: NOPE, stages: [prod] }\n`,
+      /modules\.orders: api id: "NOPE"/,
+    ],
+    [
+      "a module with a bad header",
+      `modules:\n  orders: { apiId: a1b2c3d4e5, stages: [prod], headers: { "x-a": "1\\r\\nx: 2" } }\n`,
+      /modules\.orders: header x-a: value contains control characters/,
+    ],
+    [
+      "a module with a domain that is not a DNS name",
+      `modules:\n  orders: { apiId: a1b2c3d4e5, stages: [prod], domains: ["a b.example"] }\n`,
+      /modules\.orders: domain: "a b.example" is not a valid DNS name/,
+    ],
+    [
+      "a module name that would not survive a query string",
+      `modules:\n  "a&b": { apiId: a1b2c3d4e5, stages: [prod] }\n`,
+      /modules: "a&b" is not a module name/,
+    ],
+    [
+      "a domain-mode module without domains",
+      `modules:\n  orders: { mode: domain, basePaths: [x] }\n`,
+      /modules\.orders: mode domain: list the custom domains/,
+    ],
+    [
+      "a module with a domain of its own (/probe's target gives it)",
+      `modules:\n  orders: { domain: a.example, basePaths: [x] }\n`,
+      /modules\.orders: .*domain/,
+    ],
+    [
+      "a zero maxConcurrentProbes",
+      `daemon:\n  maxConcurrentProbes: 0\n${TARGET}`,
+      /daemon\.maxConcurrentProbes/,
+    ],
   ])("rejects %s with a message naming the field", (_what, text, message) => {
     expect(loadError(text)).toMatch(message);
+  });
+
+  it("loads a config with only modules, for a daemon that answers /probe", () => {
+    const s = resolveSettings(
+      {},
+      {},
+      readConfigFile(
+        file(`modules:\n  orders: { apiId: a1b2c3d4e5, stages: [prod, v2], timeout: 2s }\n`),
+      ),
+    );
+    expect(s.targets).toEqual([]);
+    expect(s.modules.names()).toEqual(["orders"]);
+    const endpoint = "vpce-0123456789abcdef-abcd1234.execute-api.eu-west-1.vpce.amazonaws.com";
+    expect(s.modules.target("orders", endpoint)).toMatchObject({
+      name: endpoint,
+      endpoint,
+      apiId: "a1b2c3d4e5",
+      stages: ["prod", "v2"],
+      timeoutMs: 2000,
+    });
+  });
+
+  it("loads a module made only of custom domains, each prepared for domain mode", () => {
+    const s = resolveSettings(
+      {},
+      {},
+      readConfigFile(
+        file(`modules:\n  shop: { basePaths: [shop], domains: [Shop.Example.com] }\n`),
+      ),
+    );
+    expect(s.modules.target("shop", "shop.example.com")).toMatchObject({
+      name: "shop.example.com",
+      mode: "domain",
+      domain: "shop.example.com",
+      basePaths: ["shop"],
+    });
+    expect(() => s.modules.target("shop", "other.example.com")).toThrow(/nor a domain module/);
+  });
+
+  it("refuses a modules-only config for diagnose, with one line and exit 3", () => {
+    const f = file(`modules:\n  orders: { apiId: a1b2c3d4e5, stages: [prod] }\n`);
+    const r = spawnSync(process.execPath, ["dist/cli.js", "diagnose", "--config", f], {
+      encoding: "utf8",
+      timeout: 10_000,
+      env: { ...process.env, APIGW_DIAG_CONFIG: "" },
+    });
+    expect(r.status).toBe(3);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/nothing to diagnose: the config has modules .* but no targets/);
   });
 
   it("names an unreadable file and why", () => {

@@ -81,7 +81,7 @@ describe("daemon against the simulator", () => {
     const report = JSON.parse((await get(d, "/report")).body) as { targets: TargetReport[] };
     expect(report.targets.map((t) => [t.name, t.verdict])).toEqual([["sim", "healthy"]]);
 
-    expect((await get(d, "/")).status).toBe(404);
+    expect((await get(d, "/nope")).status).toBe(404);
     expect((await get(d, "/metrics/../x")).status).toBe(404);
     expect((await get(d, "/metrics?x=1")).status).toBe(200);
     const post = await get(d, "/metrics", { method: "POST", body: "x".repeat(100_000) });
@@ -125,11 +125,24 @@ describe("daemon against the simulator", () => {
       }),
     ).toBe(0);
     expect(valueOf(during, "apigw_diag_target_verdict", { verdict: "degraded" })).toBe(1);
+    // The refusing address, and only it, is named with its code, once per stage it stops.
+    const failures = pick(during, "apigw_diag_address_failure");
+    expect(failures.map((f) => f.labels).sort((a, b) => a.stage!.localeCompare(b.stage!))).toEqual(
+      ["prod", "v2"].map((stage) => ({
+        target: "sim",
+        stage,
+        address: "127.0.0.2",
+        layer: "tcp",
+        code: "TCP_REFUSED",
+      })),
+    );
+    expect(failures.every((f) => f.value === 1)).toBe(true);
     sim.setFaults({});
     const after = await waitFor("TCP_REFUSED gone", async () =>
       (await refused()) ? undefined : scrape(),
     );
     expect(valueOf(after, "apigw_diag_target_verdict", { verdict: "healthy" })).toBe(1);
+    expect(pick(after, "apigw_diag_address_failure")).toEqual([]);
     await waitFor("back to healthy", () =>
       lines.find((l) => l.event === "verdict_change" && l.to === "healthy" && l.from !== null),
     );
@@ -208,11 +221,13 @@ describe("daemon against the simulator", () => {
         }),
     });
     const d = daemon;
-    await waitFor("a stall", async () => (await get(d, "/healthz")).status === 503 || undefined);
-    expect(JSON.parse((await get(d, "/healthz")).body)).toMatchObject({
-      status: "stalled",
-      stalled: ["sim"],
+    // No run completes, so /healthz soon answers 503 for that; the stall detection follows.
+    const stalled = await waitFor("a stall", async () => {
+      const h = await get(d, "/healthz");
+      const body = JSON.parse(h.body) as { stalled: string[] };
+      return h.status === 503 && body.stalled.length > 0 ? body : undefined;
     });
+    expect(stalled).toMatchObject({ status: "stalled", stalled: ["sim"], completing: false });
     const started = Date.now();
     await d.stop("test");
     daemon = undefined;

@@ -140,8 +140,8 @@ describe("daemon metrics", () => {
     m.record(report("orders", "failing", [finding("dns", "DNS_NXDOMAIN")]), Date.now());
     const { samples } = await scrape(m);
     expect(pick(samples, "apigw_diag_probe_success").map((s) => [s.labels, s.value])).toEqual([
-      [{ target: "orders", stage: "prod", address: "" }, 0],
-      [{ target: "orders", stage: "v2", address: "" }, 0],
+      [{ target: "orders", stage: "prod", address: "", mode: "header" }, 0],
+      [{ target: "orders", stage: "v2", address: "", mode: "header" }, 0],
     ]);
   });
 

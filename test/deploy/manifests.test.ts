@@ -12,6 +12,7 @@ const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta
 // The names the daemon exports (DESIGN.md, issue 5), plus prom-client's process metrics.
 const METRICS = new Set([
   "apigw_diag_probe_success",
+  "apigw_diag_address_failure",
   "apigw_diag_target_verdict",
   "apigw_diag_finding",
   "apigw_diag_phase_duration_seconds_bucket",
@@ -171,6 +172,26 @@ describe("deploy/prometheus and deploy/grafana", () => {
     }
     const targets = parseAllDocuments(read("deploy/prometheus/targets/apigw-diag.yml"));
     expect(targets[0]?.toJS()[0].targets[0]).toMatch(/:9464$/);
+  });
+
+  it("probe endpoint names through /probe with blackbox's relabelling", () => {
+    const config = parse(read("deploy/prometheus/prometheus-probe.yml"));
+    const [job] = config.scrape_configs;
+    expect(job.metrics_path).toBe("/probe");
+    const relabel = job.relabel_configs as { source_labels?: string[]; target_label: string }[];
+    expect(relabel.map((r) => [r.source_labels?.[0], r.target_label])).toEqual([
+      ["__address__", "__param_target"],
+      ["module", "__param_module"],
+      ["__param_target", "instance"],
+      [undefined, "__address__"],
+    ]);
+    for (const group of job.static_configs) {
+      for (const endpoint of group.targets)
+        expect(endpoint).toMatch(
+          /^vpce-[0-9a-f]+-[0-9a-z]+\.execute-api\.[a-z0-9-]+\.vpce\.amazonaws\.com$/,
+        );
+      expect(group.labels.module).toMatch(/^[a-z]+$/);
+    }
   });
 
   it("chart only metrics the daemon exports", () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { resolveSettings } from "../../src/config/load.js";
 import { parseConfigText } from "../../src/config/file.js";
 import { UsageError } from "../../src/types.js";
-import { cli } from "./run-cli.js";
+import { cli } from "../run-cli.js";
 
 const ENDPOINT = "vpce-0a1b2c3d4e5f60718-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com";
 // Valid everywhere; port 9 on loopback answers nothing useful, if a case were not refused.
@@ -105,7 +105,8 @@ const ENV_CASES: [string, string, RegExp][] = [
   ["APIGW_DIAG_PORT", "443x", /APIGW_DIAG_PORT: "443x" is not a number/],
   ["APIGW_DIAG_TIMEOUT", "forever", /timeout: "forever" is not a duration/],
   ["APIGW_DIAG_INSECURE", "maybe", /APIGW_DIAG_INSECURE: "maybe" is not a boolean/],
-  ["APIGW_DIAG_MODE", "proxy", /APIGW_DIAG_MODE: header, host or alias/],
+  ["APIGW_DIAG_MODE", "proxy", /APIGW_DIAG_MODE: header, host, alias or domain/],
+  ["APIGW_DIAG_FAMILY", "ipv7", /APIGW_DIAG_FAMILY: auto, 4 or 6/],
   ["APIGW_DIAG_STAGES", "prod,v2\r\nx-injected: 1", /stage: .* is not a valid stage name/],
   ["APIGW_DIAG_LOG_LEVEL", "verbose", /log level: "verbose"/],
 ];

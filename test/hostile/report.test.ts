@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { Report } from "../../src/types.js";
 import { addressReply, dnsPeer, type Peer } from "./servers.js";
-import { cli } from "./run-cli.js";
+import { cli } from "../run-cli.js";
 
 /** A self-signed certificate whose names carry terminal escapes and a line break. */
 function hostileCertificate(): { cert: string; key: string } {

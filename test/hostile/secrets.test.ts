@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_API_ID, DEFAULT_ENDPOINT } from "../../src/simulator/index.js";
 import { addressReply, dnsPeer, tlsPeer, type Peer } from "./servers.js";
-import { cli, type CliResult } from "./run-cli.js";
+import { cli, type CliResult } from "../run-cli.js";
 
 const API_KEY = "SEKRET-apikey-7f3a9c";
 const TOKEN = "SEKRET-token-2b8e41";

@@ -7,6 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   ADDR,
   API_ID,
+  DOMAIN,
+  MOVED_DOMAIN,
+  ORPHAN_DOMAIN,
+  STRICT_API_ID,
   ENDPOINT,
   LAB_DIR,
   Lab,
@@ -81,6 +85,17 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
         ADDR.endpointA,
         "--address",
         ADDR.endpointB,
+        "--address",
+        ADDR.endpointA6,
+        "--address",
+        ADDR.endpointB6,
+        // A second API behind the same endpoint, in STRICT access mode; custom domain names.
+        "--api",
+        `${STRICT_API_ID}=STRICT`,
+        "--domain",
+        DOMAIN,
+        "--unassociated-domain",
+        ORPHAN_DOMAIN,
         "--https-port",
         "443",
         // The simulator's own DNS stays on the VPC's loopback: resolver.mjs is the lab's resolver.
@@ -110,7 +125,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
   });
 
   const diagnose = (
-    options: { caFile?: string; extra?: string[]; timeout?: string } & Pick<
+    options: { caFile?: string; extra?: string[]; timeout?: string; target?: string[] } & Pick<
       Parameters<Lab["diagnose"]>[0],
       "interrupt"
     > = {},
@@ -120,6 +135,7 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
       timeout: options.timeout ?? TIMEOUT,
       extra: options.extra,
       interrupt: options.interrupt,
+      target: options.target,
     });
 
   const startMiddlebox = async (mode: "intercept" | "deny"): Promise<Started> => {
@@ -482,5 +498,175 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
     // glibc keeps retrying for 10 s and more; the process must not wait for it (200 ms goal,
     // bounded here with a wide margin for a loaded machine).
     expect(d.exitAfterReportMs, why).toBeLessThan(1_000);
+  });
+
+  // ---- today's private APIs: dualstack endpoints, STRICT access mode, custom domains -----------
+
+  const dualstack = (): void =>
+    lab.zone({
+      A: [ADDR.endpointA, ADDR.endpointB],
+      AAAA: [ADDR.endpointA6, ADDR.endpointB6],
+    });
+  const v6: string[] = [ADDR.endpointA6, ADDR.endpointB6];
+
+  it("reports a dualstack endpoint healthy with its global IPv6 addresses probed", async () => {
+    dualstack();
+    const d = await diagnose();
+    log("dualstack", d);
+    const dns = d.findings.find((f) => f.layer === "dns" && f.code === "DNS_OK");
+    expect(dns?.evidence?.rules, describeDiagnosis(d)).toMatchObject({
+      [ADDR.endpointA6]: "dualstack",
+      [ADDR.endpointB6]: "dualstack",
+    });
+    for (const address of [ADDR.endpointA, ADDR.endpointB, ...v6]) expectHealthyThrough(d, address);
+    expectVerdict(d, "healthy", 0);
+  });
+
+  it("is degraded and names the IPv6 addresses when a security group drops IPv6 only", async () => {
+    dualstack();
+    lab.fault("sg-drop-v6");
+    const d = await diagnose();
+    log("dualstack-v6-dropped", d);
+    expectFailingWith(d, "tcp", "TCP_TIMEOUT", v6);
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectHealthyThrough(d, ADDR.endpointB);
+    expectVerdict(d, "degraded", 1);
+    expectPrimaryCause(d, "TCP_TIMEOUT", v6);
+    const cause = d.report.targets[0]?.primaryCause as { hint?: string } | null;
+    expect(cause?.hint).toMatch(/Only the IPv6 addresses/);
+    expect(lab.v6Dropped(), "the VPC must have dropped IPv6 SYNs").toBeGreaterThan(0);
+    expectWithinOneTimeout(d);
+  });
+
+  it("is degraded with TLS_TIMEOUT on IPv6 only when ICMPv6 Packet Too Big is filtered", async () => {
+    dualstack();
+    lab.fault("pmtu-blackhole-v6");
+    const d = await diagnose();
+    log("dualstack-pmtu-blackhole-v6", d);
+    for (const address of v6) {
+      expect(codesOf(d, { address, layer: "tcp" }), describeDiagnosis(d)).toEqual(["TCP_OK"]);
+    }
+    expectFailingWith(d, "tls", "TLS_TIMEOUT", v6);
+    // IPv4 learns the path MTU from the router's ICMP and stays healthy on the same hop.
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectHealthyThrough(d, ADDR.endpointB);
+    expectVerdict(d, "degraded", 1);
+    expectPrimaryCause(d, "TLS_TIMEOUT", v6);
+    const cause = d.report.targets[0]?.primaryCause as { hint?: string } | null;
+    expect(cause?.hint).toMatch(/IPv6 path-MTU black hole/);
+    expectWithinOneTimeout(d);
+  });
+
+  it("lists IPv6 addresses as not tried on a host without IPv6, and stays healthy", async () => {
+    dualstack();
+    lab.fault("onprem-no-ipv6");
+    const d = await diagnose();
+    log("dualstack-no-ipv6-host", d);
+    const why = describeDiagnosis(d);
+    expect(
+      d.findings.filter((f) => v6.includes(String(f.address))),
+      why,
+    ).toEqual([]);
+    const skipped = d.report.targets[0]?.skipped ?? [];
+    expect(skipped.map((s) => s.address).sort(), why).toEqual([...v6].sort());
+    for (const s of skipped) expect(s.reason).toMatch(/no IPv6 connectivity/);
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectHealthyThrough(d, ADDR.endpointB);
+    expectVerdict(d, "healthy", 0);
+  });
+
+  const strictTarget = (extra: string[] = []): string[] => [
+    "--endpoint",
+    ENDPOINT,
+    "--api-id",
+    STRICT_API_ID,
+    ...STAGES.flatMap((stage) => ["--stage", stage]),
+    ...extra,
+  ];
+
+  it("reports a STRICT endpoint as HTTP_MODE_REJECTED in header mode", async () => {
+    const d = await diagnose({ target: strictTarget() });
+    log("strict-header", d);
+    const why = describeDiagnosis(d);
+    for (const address of [ADDR.endpointA, ADDR.endpointB]) {
+      expect(codesOf(d, { address, layer: "http" }), why).toEqual(["HTTP_MODE_REJECTED"]);
+    }
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "HTTP_MODE_REJECTED", [ADDR.endpointA, ADDR.endpointB]);
+    const rejected = d.findings.find((f) => f.code === "HTTP_MODE_REJECTED");
+    const e = rejected?.evidence?.comparison as
+      Record<string, { status?: number; requestId?: string }> | undefined;
+    expect(e?.header?.status, why).toBe(403);
+    expect(e?.host?.status, why).toBe(200);
+    expect(e?.host?.requestId, why).toBeTruthy();
+  });
+
+  it("reports the same STRICT API healthy in host mode", async () => {
+    const d = await diagnose({ target: strictTarget(["--mode", "host"]) });
+    log("strict-host", d);
+    expectHealthyThrough(d, ADDR.endpointA);
+    expectHealthyThrough(d, ADDR.endpointB);
+    expectVerdict(d, "healthy", 0);
+  });
+
+  it("still reports a wrong API id without STRICT as HTTP_FORBIDDEN", async () => {
+    const d = await diagnose({
+      target: ["--endpoint", ENDPOINT, "--api-id", "zzzzzzzzzz", "--stage", "prod"],
+    });
+    log("wrong-api-id", d);
+    expect(codesOf(d, { layer: "http" }), describeDiagnosis(d)).toEqual(["HTTP_FORBIDDEN"]);
+    expectPrimaryCause(d, "HTTP_FORBIDDEN");
+    expect(d.report.targets[0]?.comparisons?.every((c) => c.status === 403)).toBe(true);
+  });
+
+  const domainTarget = (domain: string, extra: string[] = []): string[] => [
+    "--domain",
+    domain,
+    "--base-path",
+    "prod",
+    "--base-path",
+    "v2",
+    ...extra,
+  ];
+
+  it("reports a private custom domain name healthy, alone and with --endpoint", async () => {
+    for (const extra of [[], ["--endpoint", ENDPOINT]]) {
+      const d = await diagnose({ target: domainTarget(DOMAIN, extra) });
+      log(`domain${extra.length ? "-with-endpoint" : ""}`, d);
+      expectHealthyThrough(d, ADDR.endpointA);
+      expectHealthyThrough(d, ADDR.endpointB);
+      expect(codesOf(d, { layer: "dns" }), describeDiagnosis(d)).toEqual(["DNS_OK"]);
+      expectVerdict(d, "healthy", 0);
+    }
+  });
+
+  it("reports a domain without an association as HTTP_DOMAIN_FORBIDDEN", async () => {
+    const d = await diagnose({
+      target: domainTarget(ORPHAN_DOMAIN, [
+        "--endpoint",
+        ENDPOINT,
+        "--api-id",
+        API_ID,
+        "--stage",
+        "prod",
+      ]),
+    });
+    log("domain-unassociated", d);
+    for (const address of [ADDR.endpointA, ADDR.endpointB]) {
+      expect(codesOf(d, { address, layer: "http" }), describeDiagnosis(d)).toEqual([
+        "HTTP_DOMAIN_FORBIDDEN",
+      ]);
+    }
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "HTTP_DOMAIN_FORBIDDEN", [ADDR.endpointA, ADDR.endpointB]);
+  });
+
+  it("reports a domain that resolves to another endpoint as DNS_DOMAIN_ELSEWHERE", async () => {
+    const d = await diagnose({ target: domainTarget(MOVED_DOMAIN, ["--endpoint", ENDPOINT]) });
+    log("domain-elsewhere", d);
+    const elsewhere = d.findings.find((f) => f.code === "DNS_DOMAIN_ELSEWHERE");
+    expect(elsewhere?.evidence?.elsewhere, describeDiagnosis(d)).toEqual([ADDR.stale]);
+    expectVerdict(d, "failing", 2);
+    expectPrimaryCause(d, "DNS_DOMAIN_ELSEWHERE");
   });
 });

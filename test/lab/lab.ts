@@ -21,12 +21,24 @@ export const ADDR = {
   stale: "10.20.3.50",
   publicA: "198.51.100.10",
   publicB: "203.0.113.10",
+  // A dualstack endpoint's IPv6 ENIs: global unicast (documentation prefix), inside the lab only.
+  endpointA6: "2001:db8:20:1::10",
+  endpointB6: "2001:db8:20:2::10",
 } as const;
 
 export const ENDPOINT = "vpce-0a1b2c3d4e5f60718-abcdefgh.execute-api.us-east-1.vpce.amazonaws.com";
 export const API_ID = "a1b2c3d4e5";
 export const STAGES = ["prod", "v2"] as const;
 export const MIDDLEBOX_PORT = 8443;
+/** A second API behind the same endpoint, in STRICT endpoint access mode. */
+export const STRICT_API_ID = "s1t2r3i4c5";
+export const STRICT_API_HOST = `${STRICT_API_ID}.execute-api.us-east-1.amazonaws.com`;
+/** Private custom domain names: with an association, without one, and one aliased elsewhere. */
+export const DOMAIN = "ledger.intra.example.com";
+export const ORPHAN_DOMAIN = "orphan.intra.example.com";
+export const MOVED_DOMAIN = "moved.intra.example.com";
+
+type ZoneRecord = { A?: string[]; AAAA?: string[] } | { rcode: string };
 
 export type Fault =
   | "sg-drop-all"
@@ -39,7 +51,10 @@ export type Fault =
   | "resolver-down"
   | "dns-public"
   | "hosts-override"
-  | "intercept";
+  | "intercept"
+  | "sg-drop-v6"
+  | "pmtu-blackhole-v6"
+  | "onprem-no-ipv6";
 
 export interface Support {
   ok: boolean;
@@ -54,7 +69,7 @@ function commandExists(name: string): boolean {
 export function checkSupport(): Support {
   if (process.platform !== "linux") return { ok: false, reason: "network namespaces need Linux" };
   if (process.getuid?.() !== 0) return { ok: false, reason: "the lab must run as root" };
-  for (const tool of ["ip", "iptables", "bash"]) {
+  for (const tool of ["ip", "iptables", "ip6tables", "bash"]) {
     if (!commandExists(tool)) return { ok: false, reason: `missing ${tool} (run .ci/lab.sh)` };
   }
   const probe = `agd-${process.pid}-probe`;
@@ -75,12 +90,16 @@ export interface Started {
   ready: Record<string, unknown>;
 }
 
-/** Starts `node script args` inside a namespace and waits for its `{"ready":true}` line. */
+/**
+ * Starts `node script args` inside a namespace and waits for its `{"ready":true}` line (or the
+ * first JSON line `isReady` accepts: the daemon logs `{"event":"listening",...}`).
+ */
 export function startInNamespace(
   ns: string,
   script: string,
   args: string[],
   timeoutMs = 30_000,
+  isReady: (line: Record<string, unknown>) => boolean = (line) => line.ready === true,
 ): Promise<Started> {
   const child = spawn("ip", ["netns", "exec", ns, process.execPath, script, ...args], {
     cwd: REPO_ROOT,
@@ -97,12 +116,18 @@ export function startInNamespace(
     const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
     child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("exit", (code) => fail(`exited with ${code} before it was ready`));
+    let up = false;
     child.stdout?.on("data", (chunk: Buffer) => {
+      // Drained on after the ready line (a full pipe would block the process) but parsed no
+      // more: for a process that keeps logging (the daemon), a later chunk must not count as
+      // ready again and remove the exit listeners set since (stopProcess's among them).
+      if (up) return;
       stdout += chunk.toString();
       for (const line of stdout.split("\n").slice(0, -1)) {
         try {
           const ready = JSON.parse(line) as Record<string, unknown>;
-          if (ready.ready === true && child.pid !== undefined) {
+          if (isReady(ready) && child.pid !== undefined) {
+            up = true;
             clearTimeout(timer);
             child.removeAllListeners("exit");
             resolve({ child, pid: child.pid, ready });
@@ -148,6 +173,8 @@ export interface LabReport {
     verdict: string;
     primaryCause?: unknown;
     findings: LabFinding[];
+    skipped?: { address?: string; layers: string[]; reason: string }[];
+    comparisons?: { address: string; stage: string; mode: string; status?: number }[];
     unfinished: { layer: string; address?: string; stage?: string }[];
   }[];
 }
@@ -221,6 +248,11 @@ export class Lab {
     return Number(this.netlab(["counter", this.prefix, "public"]).trim());
   }
 
+  /** IPv6 SYNs the VPC's ip6tables dropped (the sg-drop-v6 fault). */
+  v6Dropped(): number {
+    return Number(this.netlab(["counter", this.prefix, "v6-drop"]).trim());
+  }
+
   /** ICMP fragmentation-needed messages the router wanted to send and dropped. */
   fragNeededDropped(): number {
     return Number(this.netlab(["counter", this.prefix, "frag-needed"]).trim());
@@ -245,10 +277,24 @@ export class Lab {
     );
   }
 
-  /** What the resolver answers for the endpoint name: addresses, or an rcode. */
-  zone(answer: string[] | { rcode: string }): void {
+  /**
+   * What the resolver answers for the endpoint name: IPv4 addresses, A and AAAA, or an rcode.
+   * The other names (the STRICT API's private DNS name, the custom domains) are always there.
+   */
+  zone(answer: string[] | ZoneRecord): void {
     const record = Array.isArray(answer) ? { A: answer, AAAA: [] } : answer;
-    writeFileSync(this.zoneFile, JSON.stringify({ [ENDPOINT]: record }));
+    const endpoint = { A: [ADDR.endpointA, ADDR.endpointB] };
+    writeFileSync(
+      this.zoneFile,
+      JSON.stringify({
+        [ENDPOINT]: record,
+        [STRICT_API_HOST]: endpoint,
+        [DOMAIN]: endpoint,
+        [ORPHAN_DOMAIN]: endpoint,
+        // The private hosted zone's alias points at another endpoint's ENI.
+        [MOVED_DOMAIN]: { A: [ADDR.stale] },
+      }),
+    );
   }
 
   /** Runs the built CLI's `diagnose` on the on-prem host, as a person on call would. */
@@ -256,6 +302,8 @@ export class Lab {
     caFile: string;
     timeout: string;
     extra?: string[];
+    /** Replaces --endpoint, --api-id and --stage (a custom domain, another API). */
+    target?: string[];
     /** Sends this signal to the CLI after `afterMs`, as a person pressing Ctrl-C would. */
     interrupt?: { signal: NodeJS.Signals; afterMs: number };
   }): Promise<Diagnosis> {
@@ -266,11 +314,13 @@ export class Lab {
       process.execPath,
       path.join(REPO_ROOT, "dist", "cli.js"),
       "diagnose",
-      "--endpoint",
-      ENDPOINT,
-      "--api-id",
-      API_ID,
-      ...STAGES.flatMap((stage) => ["--stage", stage]),
+      ...(options.target ?? [
+        "--endpoint",
+        ENDPOINT,
+        "--api-id",
+        API_ID,
+        ...STAGES.flatMap((stage) => ["--stage", stage]),
+      ]),
       "--ca-file",
       options.caFile,
       "--timeout",

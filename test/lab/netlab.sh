@@ -8,7 +8,7 @@
 #   netlab.sh sweep                  remove debris of earlier runs whose owner pid is gone
 #   netlab.sh fault PREFIX NAME      inject one fault (names: see `faults` below)
 #   netlab.sh reset PREFIX           undo every fault, flush route caches and learned PMTU
-#   netlab.sh counter PREFIX NAME    packets counted as evidence: public | frag-needed
+#   netlab.sh counter PREFIX NAME    packets counted as evidence: public | frag-needed | v6-drop
 #
 # PREFIX looks like agd-<pid>: namespaces are PREFIX-onprem, PREFIX-dx, PREFIX-vpc.
 set -euo pipefail
@@ -24,6 +24,16 @@ ENDPOINT_A=10.20.1.10        # interface endpoint ENI, AZ a (subnet 10.20.1.0/24
 ENDPOINT_B=10.20.2.10        # interface endpoint ENI, AZ b (subnet 10.20.2.0/24)
 STALE_IP=10.20.3.50          # an ENI in the VPC that is not the endpoint: nothing listens on 443
 PUBLIC_NETS="198.51.100.0/24 203.0.113.0/24"   # documentation ranges posing as public answers
+# IPv6 (a dualstack VPC): the documentation prefix 2001:db8::/32 stands in for the VPC's global
+# unicast addresses (Amazon's 2600:1f00::/24 pool). It exists only inside these namespaces.
+ONPREM_IP6=2001:db8:0:a::10     # on-prem host
+DX_ONPREM_IP6=2001:db8:0:a::1   # Direct Connect router, customer side
+DX_VIF_IP6=2001:db8:0:ff::1     # private VIF, router side
+VPC_VIF_IP6=2001:db8:0:ff::2    # private VIF, VPC side
+ONPREM_NET6=2001:db8:0:a::/64
+VPC_NET6=2001:db8:20::/48
+ENDPOINT_A6=2001:db8:20:1::10   # interface endpoint ENI, AZ a, IPv6
+ENDPOINT_B6=2001:db8:20:2::10   # interface endpoint ENI, AZ b, IPv6
 JUMBO=9000
 SMALL_HOP=1500
 
@@ -96,7 +106,7 @@ veth() {
 up() {
   local prefix=$1
   valid_prefix "$prefix"
-  need ip; need iptables
+  need ip; need iptables; need ip6tables
   down "$prefix"
   local op dx vpc
   op=$(ns_onprem "$prefix"); dx=$(ns_dx "$prefix"); vpc=$(ns_vpc "$prefix")
@@ -118,6 +128,7 @@ up() {
   for ip_addr in "$RESOLVER_IP" "$ENDPOINT_A" "$ENDPOINT_B" "$STALE_IP"; do
     ip -n "$vpc" addr add "$ip_addr/32" dev lo
   done
+  ipv6_up "$prefix"
 
   # Routes: only the prefixes BGP would advertise over the VIF. No default route anywhere.
   ip -n "$op" route add "$VPC_CIDR" via "$DX_ONPREM_IP"
@@ -140,6 +151,26 @@ up() {
   mkdir -p "/etc/netns/$op"
   printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$RESOLVER_IP" >"/etc/netns/$op/resolv.conf"
   printf '127.0.0.1 localhost\n::1 localhost\n' >"/etc/netns/$op/hosts"
+}
+
+# The IPv6 half of the topology: addresses without duplicate address detection (no waiting),
+# routes toward the prefixes BGP would advertise, forwarding on the router. No default route.
+ipv6_up() {
+  local prefix=$1 op dx vpc ns
+  op=$(ns_onprem "$prefix"); dx=$(ns_dx "$prefix"); vpc=$(ns_vpc "$prefix")
+  for ns in "$op" "$dx" "$vpc"; do in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0; done
+  in_ns "$op" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
+  ip -n "$op" -6 addr replace "$ONPREM_IP6/64" dev eth0 nodad
+  ip -n "$dx" -6 addr replace "$DX_ONPREM_IP6/64" dev onprem0 nodad
+  ip -n "$dx" -6 addr replace "$DX_VIF_IP6/64" dev vif0 nodad
+  ip -n "$vpc" -6 addr replace "$VPC_VIF_IP6/64" dev vif0 nodad
+  for ip_addr in "$ENDPOINT_A6" "$ENDPOINT_B6"; do
+    ip -n "$vpc" -6 addr replace "$ip_addr/128" dev lo
+  done
+  ip -n "$op" -6 route replace "$VPC_NET6" via "$DX_ONPREM_IP6"
+  ip -n "$dx" -6 route replace "$VPC_NET6" via "$VPC_VIF_IP6"
+  ip -n "$vpc" -6 route replace "$ONPREM_NET6" via "$DX_VIF_IP6"
+  in_ns "$dx" sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
 # Each fault is a change a real network makes; `reset` undoes them all.
@@ -174,6 +205,15 @@ fault() {
     hosts-override) # an /etc/hosts entry pointing the endpoint name somewhere else
       printf '127.0.0.1 localhost\n::1 localhost\n%s %s\n' "$STALE_IP" "${LAB_ENDPOINT:?LAB_ENDPOINT}" \
         >"/etc/netns/$op/hosts" ;;
+    sg-drop-v6) # dualstack endpoint whose security group allows 443 from IPv4 only
+      in_ns "$vpc" ip6tables -A INPUT -p tcp --dport 443 -d "$ENDPOINT_A6" -j DROP
+      in_ns "$vpc" ip6tables -A INPUT -p tcp --dport 443 -d "$ENDPOINT_B6" -j DROP ;;
+    pmtu-blackhole-v6) # the 1500-byte hop, and the router drops its ICMPv6 Packet Too Big only:
+      # IPv4 still learns the path MTU, IPv6 (which routers never fragment) does not
+      ip -n "$dx" link set onprem0 mtu "$SMALL_HOP"
+      in_ns "$dx" ip6tables -A OUTPUT -p icmpv6 --icmpv6-type packet-too-big -j DROP ;;
+    onprem-no-ipv6) # an on-prem host without IPv6: no address, so no IPv6 connectivity
+      in_ns "$op" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 ;;
     intercept) # the router sends the endpoint's 443 to a middlebox listening on the router
       in_ns "$dx" iptables -t nat -A PREROUTING -p tcp -d "$VPC_CIDR" --dport 443 \
         -j REDIRECT --to-ports "${LAB_MIDDLEBOX_PORT:-8443}" ;;
@@ -188,7 +228,9 @@ reset() {
   for ns in "$dx" "$vpc"; do
     in_ns "$ns" iptables -F
     in_ns "$ns" iptables -t nat -F
+    in_ns "$ns" ip6tables -F
   done
+  ipv6_up "$prefix"
   in_ns "$op" iptables -Z LAB_PUBLIC
   ip -n "$dx" link set onprem0 mtu "$JUMBO"
   ip -n "$dx" route del unreachable "${ENDPOINT_A%.*}.0/24" 2>/dev/null || true
@@ -200,6 +242,7 @@ reset() {
   # A learned path MTU or cached route from the previous fault must not leak into the next.
   for ns in "$op" "$dx" "$vpc"; do
     in_ns "$ns" ip route flush cache
+    in_ns "$ns" ip -6 route flush cache 2>/dev/null || true
   done
   # Conntrack state from the previous fault (NAT redirects, half-open entries) goes too.
   for ns in "$op" "$dx" "$vpc"; do
@@ -215,6 +258,7 @@ counter() {
   case $which in
     public) in_ns "$(ns_onprem "$prefix")" iptables -L LAB_PUBLIC -v -n -x | awk '$3=="DROP"{n+=$1} END{print n+0}' ;;
     frag-needed) in_ns "$(ns_dx "$prefix")" iptables -L OUTPUT -v -n -x | awk '$3=="DROP" && /icmptype 3 code 4/{n+=$1} END{print n+0}' ;;
+    v6-drop) in_ns "$(ns_vpc "$prefix")" ip6tables -L INPUT -v -n -x | awk '$3=="DROP"{n+=$1} END{print n+0}' ;;
     *) echo "netlab: unknown counter: $which" >&2; exit 4 ;;
   esac
 }

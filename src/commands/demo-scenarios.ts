@@ -1,0 +1,52 @@
+// `demo --scenario NAME`: today's private-API failures, each on the simulator on loopback, so a
+// newcomer sees the code, the cause and the fix the tool gives for it. The default demo is not
+// here: it stays as it was (one stage deployed, one not).
+import type { Overrides } from "../config/load.js";
+import type { Ipv6Connectivity } from "../probes/ipv6-connectivity.js";
+import type { Simulator, SimulatorOptions } from "../simulator/index.js";
+
+export interface Scenario {
+  /** What the simulated world is, printed before the report. */
+  story: string;
+  simulator: SimulatorOptions;
+  target: (sim: Simulator) => Overrides;
+  /** The demo decides IPv6 connectivity itself: ::1 stands in for the VPC's IPv6 addresses. */
+  ipv6?: () => Ipv6Connectivity;
+}
+
+const DOMAIN = "ledger.intra.example.com";
+const basePaths = { "": "prod", prod: "prod", v2: "v2" };
+
+export const SCENARIOS: Record<string, Scenario> = {
+  strict: {
+    story:
+      "the API uses an enhanced security policy in STRICT endpoint access mode: it refuses the\n      vpce name with x-apigw-api-id (header mode) and answers its private DNS name only.",
+    simulator: { accessMode: "STRICT" },
+    target: () => ({ stages: ["prod", "v2"] }),
+  },
+  dualstack: {
+    story:
+      "a dualstack endpoint: IPv4 addresses 127.0.0.1 and 127.0.0.2, IPv6 ::1 (loopback stands in\n      for the VPC's global IPv6 addresses); the IPv6 address refuses connections.",
+    simulator: {
+      addresses: ["127.0.0.1", "127.0.0.2", "::1"],
+      faults: { address: { "::1": "refuse" } },
+    },
+    target: () => ({ stages: ["prod", "v2"], family: "auto" }),
+    ipv6: () => ({ ok: true, reason: "demo: ::1 stands in for this host's IPv6" }),
+  },
+  "domain-unassociated": {
+    story: `a private custom domain name ${DOMAIN} served through the endpoint, without a domain\n      name access association with it; the API itself works.`,
+    simulator: { domains: [{ name: DOMAIN, associated: false, basePaths }] },
+    target: (sim) => ({ domain: DOMAIN, basePaths: ["prod"], apiId: sim.apiId, stages: ["prod"] }),
+  },
+  "domain-elsewhere": {
+    story: `the private hosted zone's alias for ${DOMAIN} points at another endpoint (127.0.0.3),\n      not at this one.`,
+    simulator: {
+      domains: [{ name: DOMAIN, associated: true, basePaths }],
+      dnsOverrides: { [DOMAIN]: ["127.0.0.3"] },
+    },
+    target: () => ({ domain: DOMAIN, basePaths: ["prod"], apiId: undefined, stages: undefined }),
+  },
+};
+
+export const SCENARIO_NAMES = Object.keys(SCENARIOS);
