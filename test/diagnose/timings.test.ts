@@ -13,7 +13,7 @@ import { probeTcp } from "../../src/probes/tcp.js";
 import { probeTls } from "../../src/probes/tls.js";
 import { DEFAULT_API_ID, DEFAULT_ENDPOINT } from "../../src/simulator/index.js";
 import type { Report } from "../../src/types.js";
-import { cli } from "../hostile/run-cli.js";
+import { cli } from "../run-cli.js";
 import { addressReply, dnsPeer, tlsPeer, type Peer } from "../hostile/servers.js";
 
 const RESPONSE =
