@@ -23,7 +23,7 @@ import {
   type SentRequest,
 } from "./classify.js";
 import type { PathResult, RequestSpec, Resolved } from "./check.js";
-import { REDACTED, type PreparedTarget } from "./plan.js";
+import { REDACTED, type PreparedTarget } from "../config/prepare.js";
 import { buildReport } from "../report/model.js";
 import { summarize } from "./verdict.js";
 
