@@ -2,7 +2,7 @@
 import { resolveSettings, type Overrides } from "../src/config/load.js";
 import type { Simulator } from "../src/simulator/index.js";
 import { simulatorOverrides } from "../src/simulator/target.js";
-import type { PreparedTarget } from "../src/diagnose/plan.js";
+import type { PreparedTarget } from "../src/config/prepare.js";
 
 export function simTarget(sim: Simulator, over: Overrides = {}): PreparedTarget {
   const settings = resolveSettings(

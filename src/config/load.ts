@@ -25,7 +25,7 @@ import {
 import { probeModules, type ProbeModules } from "./modules.js";
 import type { FileConfig, TargetConfig } from "./schema.js";
 import { checkBasePath, checkFamily, domainParts } from "./domain.js";
-import { prepareTarget, type PreparedTarget } from "../diagnose/plan.js";
+import { prepareTarget, type PreparedTarget } from "./prepare.js";
 
 export const DEFAULTS = {
   timeout: "5s",

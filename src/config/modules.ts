@@ -3,7 +3,7 @@
 // can call /probe, so HOST is held to names that cannot point this host anywhere else: an
 // execute-api interface endpoint name, or a custom domain the module lists.
 import type tls from "node:tls";
-import { prepareTarget, type PreparedTarget } from "../diagnose/plan.js";
+import { prepareTarget, type PreparedTarget } from "./prepare.js";
 import { UsageError, type Target } from "../types.js";
 import { checkHostname, parseEndpoint } from "./names.js";
 import type { ModuleConfig, TargetConfig } from "./schema.js";

@@ -4,7 +4,7 @@ import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { Settings } from "../config/load.js";
 import { diagnoseTarget, type RunOptions } from "../diagnose/run.js";
-import type { PreparedTarget } from "../diagnose/plan.js";
+import type { PreparedTarget } from "../config/prepare.js";
 import { logRun } from "../report/events.js";
 import { daemonDocument, type LastRun } from "../report/model.js";
 import { UsageError, type TargetReport } from "../types.js";

@@ -6,7 +6,7 @@ import type { LimitFunction } from "p-limit";
 import type { Logger } from "pino";
 import { Gauge, Registry } from "prom-client";
 import type { ProbeModules } from "../config/modules.js";
-import type { PreparedTarget } from "../diagnose/plan.js";
+import type { PreparedTarget } from "../config/prepare.js";
 import type { RunOptions } from "../diagnose/run.js";
 import { UsageError, type TargetReport } from "../types.js";
 import { reportGauges } from "./metrics.js";

@@ -1,14 +1,11 @@
 import ipaddr from "ipaddr.js";
+import { RFC1918_RANGES, ULA_RANGE, type AddressRange } from "../config/ranges.js";
 
-// RFC 1918 for IPv4; for IPv6 the unique local range (RFC 4193) plays the same role.
-const RFC1918 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
-const ULA = "fc00::/7";
-const DEFAULT_PRIVATE = [...RFC1918, ULA];
+export type { AddressRange };
+
 // Global unicast (RFC 4291 2.5.4): where a VPC's IPv6 addresses come from (Amazon's 2600:1f00::/24
 // pool, or a BYOIP prefix). A dualstack interface endpoint answers AAAA with these.
 const GLOBAL_UNICAST = ipaddr.parseCIDR("2000::/3");
-
-export type AddressRange = ReturnType<typeof ipaddr.parseCIDR>;
 
 /**
  * Why an address counts as the endpoint's (evidence in the DNS finding):
@@ -23,10 +20,6 @@ export type AddressRule = "rfc1918" | "ula" | "privateCidrs" | "dualstack";
 export interface AddressVerdict {
   address: string;
   rule: AddressRule | null;
-}
-
-export function privateRanges(extra: string[]): AddressRange[] {
-  return [...DEFAULT_PRIVATE, ...extra].map((c) => ipaddr.parseCIDR(c));
 }
 
 function parse(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
@@ -48,8 +41,8 @@ export function isPrivate(address: string, ranges: AddressRange[]): boolean {
 /** The rule that makes one address private by itself (without the dualstack rule), or null. */
 function ownRule(addr: ipaddr.IPv4 | ipaddr.IPv6, ranges: AddressRange[]): AddressRule | null {
   if (addr.kind() === "ipv4") {
-    if (RFC1918.some((c) => inRanges(addr, [ipaddr.parseCIDR(c)]))) return "rfc1918";
-  } else if (inRanges(addr, [ipaddr.parseCIDR(ULA)])) return "ula";
+    if (inRanges(addr, RFC1918_RANGES)) return "rfc1918";
+  } else if (inRanges(addr, [ULA_RANGE])) return "ula";
   // The defaults come first in `ranges`; anything else that matches was configured.
   return inRanges(addr, ranges) ? "privateCidrs" : null;
 }

@@ -11,8 +11,8 @@
 import type { AccessMode, Finding, FindingCode, HttpFinding, ModeAnswer } from "../types.js";
 import { finding } from "./classify.js";
 import { FORBIDDEN_IN_EVERY_MODE } from "./hints-access.js";
-import type { PreparedTarget } from "./plan.js";
-import type { PathResult, RequestSpec, Resolved } from "./run.js";
+import type { PreparedTarget } from "../config/prepare.js";
+import type { PathResult, RequestSpec, Resolved } from "./check.js";
 
 export type Send = (address: string, spec: RequestSpec) => Promise<PathResult>;
 

@@ -9,15 +9,7 @@ import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
 import { ipv6Connectivity, type Ipv6Connectivity } from "../probes/ipv6-connectivity.js";
-import type {
-  Finding,
-  HttpFinding,
-  Layer,
-  Report,
-  TargetReport,
-  Timings,
-  Unfinished,
-} from "../types.js";
+import type { Finding, Report, TargetReport, Timings, Unfinished } from "../types.js";
 import { judgeAddresses } from "./addresses.js";
 import { compareModes, domainElsewhere, type Send } from "./compare.js";
 import { splitByFamily } from "./family.js";
@@ -30,7 +22,8 @@ import {
   classifyTls,
   type SentRequest,
 } from "./classify.js";
-import { REDACTED, type PreparedTarget } from "./plan.js";
+import type { PathResult, RequestSpec, Resolved } from "./check.js";
+import { REDACTED, type PreparedTarget } from "../config/prepare.js";
 import { buildReport } from "../report/model.js";
 import { summarize } from "./verdict.js";
 
@@ -165,18 +158,6 @@ function withDomainHints(findings: Finding[]): void {
       f.hint = `${DOMAIN_NOT_RESOLVED} ${f.hint}`;
 }
 
-export interface Resolved {
-  findings: Finding[];
-  /** The endpoint's addresses (every resolver's, by the rules of addresses.ts). */
-  addresses: string[];
-  /** Every address any resolver answered, the endpoint's or not. */
-  all: string[];
-  dnsMs: number;
-  unfinished: Unfinished[];
-  /** The OS resolver comparison, still running: a finding only where the OS differs. */
-  osFinding?: Promise<Finding | null>;
-}
-
 async function resolve(
   target: PreparedTarget,
   ctx: ProbeContext,
@@ -265,24 +246,6 @@ async function probeAddress(
       skipped.push({ address, stage, layers: r.notTried, reason: r.reason });
   });
   return { findings, skipped: dedupeSkips(skipped), unfinished };
-}
-
-export interface PathResult {
-  connection: Finding[];
-  http?: HttpFinding;
-  /** The layer a cancellation cut short. */
-  unfinished?: Layer;
-  notTried: ("tls" | "http")[];
-  reason: string;
-}
-
-/** One request as sent: the name in SNI and Host, the headers, the path, the stage it is for. */
-export interface RequestSpec {
-  stage: string;
-  path: string;
-  servername: string;
-  headers: Record<string, string>;
-  shownHeaders: Record<string, string>;
 }
 
 const preparedSpec = (

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { judgeAddresses, privateRanges } from "../../src/diagnose/addresses.js";
+import { privateRanges } from "../../src/config/ranges.js";
+import { judgeAddresses } from "../../src/diagnose/addresses.js";
 import { splitByFamily } from "../../src/diagnose/family.js";
 
 const rules = (addresses: string[], extra: string[] = []) =>

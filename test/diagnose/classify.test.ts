@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { privateRanges } from "../../src/diagnose/addresses.js";
+import { privateRanges } from "../../src/config/ranges.js";
 import {
   classifyDns,
   classifyOsLookup,

@@ -5,7 +5,7 @@ import net from "node:net";
 import dnsPacket, { type Answer } from "dns-packet";
 import { describe, expect, it } from "vitest";
 import { classifyDns } from "../../src/diagnose/classify.js";
-import { privateRanges } from "../../src/diagnose/addresses.js";
+import { privateRanges } from "../../src/config/ranges.js";
 import { observeReply, type DnsObservation } from "../../src/probes/dns.js";
 import { FINDING_CODES } from "../../src/types.js";
 import { prng } from "./servers.js";

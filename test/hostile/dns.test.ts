@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { Answer } from "dns-packet";
 import { afterEach, describe, expect, it } from "vitest";
 import { classifyDns } from "../../src/diagnose/classify.js";
-import { privateRanges } from "../../src/diagnose/addresses.js";
+import { privateRanges } from "../../src/config/ranges.js";
 import { probeDns, type DnsObservation } from "../../src/probes/dns.js";
 import type { Finding } from "../../src/types.js";
 import { addressReply, dnsPeer, framed, parseQuery, replyTo, type Peer } from "./servers.js";

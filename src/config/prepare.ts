@@ -4,10 +4,10 @@
 import { readFileSync } from "node:fs";
 import { getServers } from "node:dns";
 import tls from "node:tls";
-import { parseEndpoint, parseResolver } from "../config/names.js";
+import { parseEndpoint, parseResolver } from "./names.js";
 import { UsageError, type Resolver, type Target } from "../types.js";
 import { version } from "../version.js";
-import { privateRanges, type AddressRange } from "./addresses.js";
+import { privateRanges, type AddressRange } from "./ranges.js";
 
 export interface PreparedTarget extends Target {
   /** The name resolved and connected to (endpoint, private API name, or Route 53 alias). */
