@@ -24,6 +24,9 @@ import type {
 import { judgeAddresses, type AddressRange } from "./addresses.js";
 import { HINTS, policyHint } from "./hints.js";
 
+/** Phase timings are kept to 0.1 ms; a sum of two would otherwise show float noise in JSON. */
+const sum = (a: number, b: number): number => Math.round((a + b) * 10) / 10;
+
 const LAYER: Record<string, Layer> = { DNS: "dns", TCP: "tcp", TLS: "tls", HTTP: "http" };
 const PASS = new Set<FindingCode>(["DNS_OK", "TCP_OK", "TLS_OK", "HTTP_OK"]);
 
@@ -198,7 +201,7 @@ export function classifyTcp(o: TcpObservation, dnsMs: number): FindingOf<"tcp"> 
     code,
     message,
     evidence,
-    { dns: dnsMs, connect: o.connectMs, total: dnsMs + o.connectMs },
+    { dns: dnsMs, connect: o.connectMs, total: sum(dnsMs, o.connectMs) },
     { address: o.address },
   );
 }
@@ -252,7 +255,7 @@ export function classifyTls(
 ): TlsFinding {
   const code = tlsCode(o);
   const cert = o.certificate;
-  const timings = { ...before, tls: o.tlsMs, total: before.total + o.tlsMs };
+  const timings = { ...before, tls: o.tlsMs, total: sum(before.total, o.tlsMs) };
   const evidence: TlsEvidence = {
     servername: o.servername,
     protocol: o.protocol,
@@ -499,7 +502,7 @@ export function classifyHttp(
     connectionLost: o.connectionLost,
     ...(code !== "HTTP_OK" && sent ? sent : {}),
   };
-  const timings = { ...before, ttfb: o.ttfbMs, total: before.total + o.totalMs };
+  const timings = { ...before, ttfb: o.ttfbMs, total: sum(before.total, o.totalMs) };
   const made = finding(code, `GET ${at.path} -> ${httpWhat(o, message)}`, evidence, timings, {
     address: at.address,
     stage: at.stage,
