@@ -12,12 +12,13 @@ import {
   ADDR,
   API_ID,
   ENDPOINT,
-  LAB_DIR,
   Lab,
   REPO_ROOT,
   STAGES,
   checkSupport,
+  startEndpoint,
   startInNamespace,
+  startResolver,
   stopProcess,
   type Started,
 } from "./lab.js";
@@ -131,38 +132,8 @@ describe.skipIf(!support.ok)("network lab: the daemon's /metrics and /probe, scr
   beforeAll(async () => {
     process.once("exit", downOnExit);
     lab.up();
-    started.push(
-      await startInNamespace(lab.ns("vpc"), path.join(LAB_DIR, "resolver.mjs"), [
-        "--host",
-        ADDR.resolver,
-        "--port",
-        "53",
-        "--zone",
-        lab.zoneFile,
-      ]),
-    );
-    const simulator = await startInNamespace(
-      lab.ns("vpc"),
-      path.join(REPO_ROOT, "dist", "simulator", "main.js"),
-      [
-        "--endpoint",
-        ENDPOINT,
-        "--api-id",
-        API_ID,
-        "--address",
-        ADDR.endpointA,
-        "--address",
-        ADDR.endpointB,
-        "--https-port",
-        "443",
-        "--dns-host",
-        "127.0.0.1",
-        "--dns-port",
-        "5353",
-        ...STAGES.flatMap((stage) => ["--stage", `${stage}=ok`]),
-        "--allow-non-loopback",
-      ],
-    );
+    started.push(await startResolver(lab));
+    const simulator = await startEndpoint(lab);
     started.push(simulator);
     // The system resolver of the on-prem host (its resolv.conf) is the lab's resolver.
     const config = path.join(lab.dir, "daemon.yaml");

@@ -15,11 +15,12 @@ import {
   LAB_DIR,
   Lab,
   MIDDLEBOX_PORT,
-  REPO_ROOT,
   STAGES,
   checkSupport,
   describeDiagnosis,
+  startEndpoint,
   startInNamespace,
+  startResolver,
   stopProcess,
   type Diagnosis,
   type Started,
@@ -65,48 +66,20 @@ describe.skipIf(!support.ok)("network lab: diagnose against real faults", () => 
   beforeAll(async () => {
     process.once("exit", downOnExit);
     lab.up();
-    resolver = await startInNamespace(lab.ns("vpc"), path.join(LAB_DIR, "resolver.mjs"), [
-      "--host",
-      ADDR.resolver,
-      "--port",
-      "53",
-      "--zone",
-      lab.zoneFile,
+    resolver = await startResolver(lab);
+    simulator = await startEndpoint(lab, [
+      "--address",
+      ADDR.endpointA6,
+      "--address",
+      ADDR.endpointB6,
+      // A second API behind the same endpoint, in STRICT access mode; custom domain names.
+      "--api",
+      `${STRICT_API_ID}=STRICT`,
+      "--domain",
+      DOMAIN,
+      "--unassociated-domain",
+      ORPHAN_DOMAIN,
     ]);
-    simulator = await startInNamespace(
-      lab.ns("vpc"),
-      path.join(REPO_ROOT, "dist", "simulator", "main.js"),
-      [
-        "--endpoint",
-        ENDPOINT,
-        "--api-id",
-        API_ID,
-        "--address",
-        ADDR.endpointA,
-        "--address",
-        ADDR.endpointB,
-        "--address",
-        ADDR.endpointA6,
-        "--address",
-        ADDR.endpointB6,
-        // A second API behind the same endpoint, in STRICT access mode; custom domain names.
-        "--api",
-        `${STRICT_API_ID}=STRICT`,
-        "--domain",
-        DOMAIN,
-        "--unassociated-domain",
-        ORPHAN_DOMAIN,
-        "--https-port",
-        "443",
-        // The simulator's own DNS stays on the VPC's loopback: resolver.mjs is the lab's resolver.
-        "--dns-host",
-        "127.0.0.1",
-        "--dns-port",
-        "5353",
-        ...STAGES.flatMap((stage) => ["--stage", `${stage}=ok`]),
-        "--allow-non-loopback",
-      ],
-    );
     simulatorCa = String(simulator.ready.caFile);
   }, 120_000);
 

@@ -191,6 +191,45 @@ export interface Diagnosis {
   findings: LabFinding[];
 }
 
+/** The lab's Route 53 Resolver inbound endpoint: resolver.mjs on the VPC's resolver address. */
+export function startResolver(lab: Lab): Promise<Started> {
+  return startInNamespace(lab.ns("vpc"), path.join(LAB_DIR, "resolver.mjs"), [
+    "--host",
+    ADDR.resolver,
+    "--port",
+    "53",
+    "--zone",
+    lab.zoneFile,
+  ]);
+}
+
+/**
+ * The simulated endpoint on the VPC's two IPv4 ENI addresses, every stage deployed; `extra` adds
+ * simulator flags (IPv6 addresses, APIs, domains). Its own DNS stays on the VPC's loopback:
+ * resolver.mjs is the lab's resolver.
+ */
+export function startEndpoint(lab: Lab, extra: string[] = []): Promise<Started> {
+  return startInNamespace(lab.ns("vpc"), path.join(REPO_ROOT, "dist", "simulator", "main.js"), [
+    "--endpoint",
+    ENDPOINT,
+    "--api-id",
+    API_ID,
+    "--address",
+    ADDR.endpointA,
+    "--address",
+    ADDR.endpointB,
+    ...extra,
+    "--https-port",
+    "443",
+    "--dns-host",
+    "127.0.0.1",
+    "--dns-port",
+    "5353",
+    ...STAGES.flatMap((stage) => ["--stage", `${stage}=ok`]),
+    "--allow-non-loopback",
+  ]);
+}
+
 /** The lab: its namespaces, its temporary directory and the scenario knobs. */
 export class Lab {
   readonly prefix = `agd-${process.pid}`;
