@@ -53,7 +53,12 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
     t.mode === "domain"
       ? `${t.domain ?? "?"}${t.endpoint ? ` via ${t.endpoint}` : ""}${t.apiId ? ` · api ${t.apiId}` : ""} · mode domain · base paths ${t.stages.join(", ")}`
       : `${t.endpoint ?? "?"} · api ${t.apiId ?? "?"} · mode ${t.mode} · stages ${t.stages.join(", ")}`;
-  const lines = [`${verdictWord(t.verdict, paint)}  ${printable(t.name)}: ${what}`];
+  // Cut short: the verdict speaks of what finished only, and the headline says so first.
+  const word =
+    t.unfinished.length > 0
+      ? `${paint("bold", paint("yellow", "UNFINISHED"))} (${t.verdict} so far)`
+      : verdictWord(t.verdict, paint);
+  const lines = [`${word}  ${printable(t.name)}: ${what}`];
   if (t.insecure)
     lines.push(
       paint(

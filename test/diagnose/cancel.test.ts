@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { diagnose } from "../../src/diagnose/run.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { renderText } from "../../src/report/text.js";
 import type { Report } from "../../src/types.js";
 import { simTarget } from "../helpers.js";
 
@@ -50,6 +51,13 @@ describe("a cancelled run", () => {
     expect(t?.skipped).toContainEqual(
       expect.objectContaining({ address: "127.0.0.2", layers: ["http"] }),
     );
+    // The text report leads with the interruption, not with a verdict of its own.
+    const text = renderText(report, { color: false });
+    expect(text.split("\n")[0]).toMatch(/^INTERRUPTED after \d+ ms/);
+    expect(text).toMatch(/^UNFINISHED \(degraded so far\) /m);
+    expect(text).toContain("not finished on 127.0.0.2 prod: tls (interrupted)");
+    expect(text).toMatch(/127\.0\.0\.2 +prod +TCP_OK +UNFINISHED/);
+    expect(text).not.toContain("TIMEOUT");
   });
 
   it("cancelled before DNS answered: the resolver is unfinished, not DNS_TIMEOUT", async () => {
