@@ -8,6 +8,8 @@
 // runs, so `--version` and `diagnose` do not pay for the daemon's server and metrics.
 import type { Argv } from "yargs";
 import type { ParsedArgs } from "./config/from-args.js";
+import { commonOptions, daemonOptions, demoOptions, targetOptions } from "./cli-options.js";
+import { declaredOptions, parseWithoutYargs } from "./cli-parse.js";
 import { UsageError, EXIT } from "./types.js";
 import { version } from "./version.js";
 
@@ -21,73 +23,6 @@ const fail = (message: string): never => {
   process.stderr.write(`apigw-diag: ${line}\n`);
   process.exit(EXIT.error);
 };
-
-function targetOptions<T>(y: Argv<T>) {
-  return y
-    .option("endpoint", {
-      type: "string",
-      describe: "VPC endpoint DNS name (vpce-...execute-api.<region>.vpce.amazonaws.com)",
-    })
-    .option("api-id", { type: "string", describe: "REST API id" })
-    .option("stage", { type: "string", array: true, describe: "stage to call (repeatable)" })
-    .option("resolver", {
-      type: "string",
-      array: true,
-      describe: "DNS resolver ip[:port] (repeatable; default: the system's)",
-    })
-    .option("port", { type: "number", describe: "endpoint port [default: 443]" })
-    .option("timeout", { type: "string", describe: "per-phase timeout [default: 5s]" })
-    .option("ca-file", { type: "string", describe: "PEM CA added to the system roots" })
-    .option("mode", {
-      choices: ["header", "host", "alias", "domain"] as const,
-      describe: "access mode [default: header; domain with --domain]",
-    })
-    .option("domain", {
-      type: "string",
-      describe: "private custom domain name to call (mode domain); --endpoint then optional",
-    })
-    .option("base-path", {
-      type: "string",
-      array: true,
-      describe: "base path of the custom domain, in place of stages (repeatable) [default: /]",
-    })
-    .option("family", {
-      type: "string",
-      choices: ["auto", "4", "6"] as const,
-      describe:
-        "address families to probe; auto: IPv6 when this host has IPv6 connectivity [default: auto]",
-    })
-    .option("compare-modes", {
-      type: "boolean",
-      describe: "when header mode is Forbidden, compare with host and alias mode [default: true]",
-    })
-    .option("path", { type: "string", describe: "path appended to /<stage> [default: /]" })
-    .option("header", {
-      type: "string",
-      array: true,
-      describe: "extra request header 'name: value' (repeatable)",
-    })
-    .option("expect-status", {
-      type: "number",
-      array: true,
-      describe: "status codes that count as success [default: 2xx]",
-    })
-    .option("private-cidr", {
-      type: "string",
-      array: true,
-      describe: "CIDR accepted besides RFC 1918 (repeatable)",
-    })
-    .option("compare-os", {
-      type: "boolean",
-      describe: "compare with the OS resolver (dns.lookup) [default: true]",
-    })
-    .option("insecure", {
-      type: "boolean",
-      describe: "do not fail on certificate errors (reported as such)",
-    })
-    .option("concurrency", { type: "number", describe: "connections open at once [default: 32]" })
-    .option("config", { type: "string", describe: "config file (YAML or JSON)" });
-}
 
 type Args = ParsedArgs & { logLevel?: string; scenario?: string; _: (string | number)[] };
 
@@ -185,54 +120,32 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   diagnose: {
     describe: "diagnose each stage of a private API, layer by layer, once",
-    options: (y) => targetOptions(y),
+    options: targetOptions,
     run: diagnoseCommand,
   },
   daemon: {
     describe: "diagnose every target on its interval; serve /metrics, /healthz and /report",
-    options: (y) =>
-      targetOptions(y)
-        .option("listen", {
-          type: "string",
-          describe: "host:port for /metrics, /healthz and /report [default: 0.0.0.0:9464]",
-        })
-        .option("interval", {
-          type: "string",
-          describe: "time between two runs of a target [default: 60s]",
-        }),
+    options: daemonOptions,
     run: daemonCommand,
   },
   demo: {
     describe: "diagnose a built-in simulated endpoint on loopback: no AWS needed",
-    options: (y) =>
-      y
-        .option("timeout", { type: "string", default: "2s", describe: "per-phase timeout" })
-        .option("scenario", {
-          choices: ["strict", "dualstack", "domain-unassociated", "domain-elsewhere"] as const,
-          describe: "show one of today's private-API failures instead of the default demo",
-        }),
+    options: demoOptions,
     run: demoCommand,
   },
 };
 
 function common(y: Argv, scriptName: string): Argv {
-  return y
-    .scriptName(scriptName)
-    .version(version())
-    .strict()
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .option("format", {
-      choices: ["text", "json"] as const,
-      describe: "report format [default: text on a terminal, json otherwise]",
-    })
-    .option("log-level", {
-      type: "string",
-      describe: "pino level for the logs (stderr; stdout for daemon) [default: info]",
-    })
-    .fail((msg, err) => {
-      if (err && !(err instanceof UsageError)) throw err;
-      fail(msg ?? err?.message ?? "invalid arguments");
-    });
+  return commonOptions(
+    y
+      .scriptName(scriptName)
+      .version(version())
+      .strict()
+      .wrap(Math.min(110, process.stdout.columns ?? 100)),
+  ).fail((msg, err) => {
+    if (err && !(err instanceof UsageError)) throw err;
+    fail(msg ?? err?.message ?? "invalid arguments");
+  });
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -241,16 +154,21 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${version()}\n`);
     return;
   }
-  const { default: yargs } = await import("yargs");
   const [name = "", ...rest] = argv;
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const scriptName = `apigw-diag ${name}`;
+  if (command) {
+    // A plainly valid command line does without yargs; help and any error go to yargs below.
+    const options = declaredOptions((y) => command.options(commonOptions(y)));
+    const args = await parseWithoutYargs(rest, options, scriptName);
+    if (args) return command.run(args as unknown as Args);
+  }
+  const { default: yargs } = await import("yargs");
   if (command) {
     // The command's own parser, without yargs' command machinery: a yargs command renders the
     // whole help text on every run (kept for a later failure), 50-100 ms of a one-shot diagnosis.
     const args = (await command
-      .options(
-        common(yargs(rest), `apigw-diag ${name}`).usage(`$0 [options]\n\n${command.describe}`),
-      )
+      .options(common(yargs(rest), scriptName).usage(`$0 [options]\n\n${command.describe}`))
       .parseAsync()) as Args;
     await command.run(args);
     return;
