@@ -20,7 +20,10 @@ FROM ${NODE_IMAGE} AS runtime
 # The daemon's heap: a 1 MiB semi-space (V8's default grows to 16 MiB: 32 MiB of young generation)
 # and an old generation grown by 20 % over what the last full GC kept, not V8's 1.1x-4x: at 100
 # targets 88-93 MiB RSS instead of 122-156 MiB (docs/performance.md). Soft limits: no heap cap.
+# Its malloc (glibc) gives freed memory back once 1 MiB is free at the top of a heap, instead of
+# a threshold that grows to 32 MiB: about 10 MiB less RSS for about 4 % more CPU per check.
 ENV APIGW_DIAG_DAEMON_NODE_FLAGS="--max-semi-space-size=1 --heap-growing-percent=20" \
+    APIGW_DIAG_DAEMON_ENV="MALLOC_TRIM_THRESHOLD_=1048576 MALLOC_TOP_PAD_=0" \
     NODE_ENV=production \
     TMPDIR=/tmp \
     HOME=/tmp \
@@ -35,7 +38,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cac
  && printf '%s\n' '#!/bin/sh' \
       '# V8 flags on the command line, per command (docs/performance.md has what each buys).' \
       'case "$1" in' \
-      '  daemon) exec node $APIGW_DIAG_DAEMON_NODE_FLAGS /app/dist/cli.js "$@" ;;' \
+      '  daemon) exec env $APIGW_DIAG_DAEMON_ENV node $APIGW_DIAG_DAEMON_NODE_FLAGS /app/dist/cli.js "$@" ;;' \
       '  *) exec node --liftoff-only /app/dist/cli.js "$@" ;;' \
       'esac' > /usr/local/bin/apigw-diag \
  && chmod 0755 /usr/local/bin/apigw-diag \

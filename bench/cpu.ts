@@ -8,6 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import {
+  DAEMON_ENV,
   DAEMON_FLAGS,
   ROOT,
   cpuMs,
@@ -27,7 +28,7 @@ const TARGETS = 100;
 /** 4 targets x 2 addresses x 2 stages: what the daemon has in flight by default. */
 const CHECKS_AT_ONCE = 16;
 
-function configFor(sim: SimInfo): object {
+export function configFor(sim: SimInfo): object {
   return {
     timeout: "5s",
     resolvers: [`${sim.dns.host}:${sim.dns.port}`],
@@ -197,6 +198,7 @@ export async function cpu(
     });
     const shipped = await daemonCpu(config, {
       nodeFlags: DAEMON_FLAGS,
+      env: DAEMON_ENV,
       warmupMs: 5_000,
       maxWindowMs: daemonWindowS * 1000,
       maxRuns: 10_000,
@@ -207,7 +209,10 @@ export async function cpu(
     const third = Math.max(1, Math.floor(shipped.samples.length / 3));
     const early = Math.max(...shipped.samples.slice(0, third).map((x) => x.rssMiB));
     const late = Math.max(...shipped.samples.slice(-third).map((x) => x.rssMiB));
-    const flags = DAEMON_FLAGS.join(" ");
+    const flags = [
+      ...Object.entries(DAEMON_ENV).map(([k, v]) => `${k}=${v}`),
+      ...DAEMON_FLAGS,
+    ].join(" ");
     figures.push(
       {
         section: "cpu",

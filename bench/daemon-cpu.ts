@@ -31,6 +31,8 @@ export interface DaemonWindow {
   /** ...or once the daemon has run this many targets in it, whichever comes first. */
   maxRuns: number;
   sampleEveryMs: number;
+  /** Added to this process's environment for the daemon (malloc and libuv settings). */
+  env?: Record<string, string>;
 }
 
 const sumRuns = (metrics: string): number =>
@@ -46,7 +48,7 @@ export async function daemonCpu(config: string, w: DaemonWindow): Promise<Daemon
   const child = spawn(
     process.execPath,
     [...w.nodeFlags, CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
-    { stdio: ["ignore", "pipe", "inherit"] },
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...w.env } },
   );
   try {
     const port = await new Promise<number>((resolve, reject) => {

@@ -25,6 +25,19 @@ export const DAEMON_FLAGS: string[] = (() => {
   if (!m) throw new Error("Dockerfile: no APIGW_DIAG_DAEMON_NODE_FLAGS");
   return (m[1] ?? "").split(/\s+/).filter(Boolean);
 })();
+/** The daemon's environment as the container's launcher sets it (the Dockerfile's ENV). */
+export const DAEMON_ENV: Record<string, string> = (() => {
+  const m = /APIGW_DIAG_DAEMON_ENV="([^"]*)"/.exec(
+    readFileSync(path.join(ROOT, "Dockerfile"), "utf8"),
+  );
+  if (!m) throw new Error("Dockerfile: no APIGW_DIAG_DAEMON_ENV");
+  return Object.fromEntries(
+    (m[1] ?? "")
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  );
+})();
 export const SIMULATOR = path.join(ROOT, "dist/simulator/main.js");
 export const RUNBOOK = path.join(ROOT, "bench/runbook.sh");
 

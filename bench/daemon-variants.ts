@@ -1,0 +1,113 @@
+// The daemon at 100 targets under several node flags and environments, one after the other in
+// rounds (a noisy neighbour then weighs on every variant alike): RSS and CPU per check of each.
+//   npm run bench:variants -- [--window SECONDS] [--rounds N] [--only NAME,NAME]
+// Each variant starts from the container's node flags (the Dockerfile's
+// APIGW_DIAG_DAEMON_NODE_FLAGS), and its environment replaces the container's APIGW_DIAG_DAEMON_ENV:
+// "shipped" is the container's daemon, "flags-only" the same without that environment.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { DAEMON_ENV, DAEMON_FLAGS, fmt, startSimulator } from "./lib.js";
+import { configFor } from "./cpu.js";
+import { daemonCpu } from "./daemon-cpu.js";
+import { STAGES, healthyStages } from "./stages.js";
+
+interface Variant {
+  name: string;
+  flags: string[];
+  env?: Record<string, string>;
+}
+
+const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+const TRIM = { MALLOC_TRIM_THRESHOLD_: "131072", MALLOC_TOP_PAD_: "0" };
+const VARIANTS: Variant[] = [
+  { name: "shipped", flags: [] },
+  { name: "flags-only", flags: [], env: {} },
+  { name: "uv-threadpool-1", flags: [], env: { UV_THREADPOOL_SIZE: "1" } },
+  { name: "malloc-arena-1", flags: [], env: { MALLOC_ARENA_MAX: "1" } },
+  { name: "malloc-trim", flags: [], env: TRIM },
+  { name: "malloc-trim-512k", flags: [], env: { ...TRIM, MALLOC_TRIM_THRESHOLD_: "524288" } },
+  { name: "malloc-trim-1m", flags: [], env: { ...TRIM, MALLOC_TRIM_THRESHOLD_: "1048576" } },
+  { name: "malloc-arena-2-trim", flags: [], env: { MALLOC_ARENA_MAX: "2", ...TRIM } },
+  { name: "malloc-arena-1-trim", flags: [], env: { MALLOC_ARENA_MAX: "1", ...TRIM } },
+  {
+    name: "malloc-trim-mmap",
+    flags: [],
+    env: { MALLOC_MMAP_THRESHOLD_: "65536", ...TRIM },
+  },
+  {
+    name: "arena-1-trim-no-conc",
+    flags: ["--no-concurrent-recompilation"],
+    env: { MALLOC_ARENA_MAX: "1", ...TRIM },
+  },
+  { name: "jemalloc", flags: [], env: { LD_PRELOAD: JEMALLOC } },
+  { name: "max-lazy", flags: ["--max-lazy"] },
+  { name: "no-opt", flags: ["--no-opt"] },
+  { name: "max-old-64", flags: ["--max-old-space-size=64"] },
+  {
+    name: "threads-min",
+    flags: ["--single-threaded-gc", "--v8-pool-size=1"],
+    env: { UV_THREADPOOL_SIZE: "1", MALLOC_ARENA_MAX: "1" },
+  },
+];
+
+const { values } = parseArgs({
+  options: {
+    window: { type: "string", default: "40" },
+    rounds: { type: "string", default: "1" },
+    only: { type: "string" },
+  },
+});
+const only = values.only?.split(",");
+const chosen = VARIANTS.filter((v) => !only || only.includes(v.name));
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+
+const sim = await startSimulator([
+  "--address",
+  "127.0.0.1",
+  "--address",
+  "127.0.0.2",
+  ...healthyStages(),
+]);
+const dir = await mkdtemp(path.join(os.tmpdir(), "apigw-bench-"));
+try {
+  const config = path.join(dir, "config.json");
+  await writeFile(config, JSON.stringify(configFor(sim.info)));
+  const checksPerTarget = sim.info.addresses.length * STAGES.length;
+  console.log(
+    `daemon variants: node ${process.version}; base flags ${DAEMON_FLAGS.join(" ")}; load ${load()}`,
+  );
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const v of chosen) {
+      const before = load();
+      const d = await daemonCpu(config, {
+        nodeFlags: [...DAEMON_FLAGS, ...v.flags],
+        env: v.env ?? DAEMON_ENV,
+        warmupMs: 5_000,
+        maxWindowMs: Number(values.window) * 1000,
+        maxRuns: Infinity,
+        sampleEveryMs: 5_000,
+      });
+      const rss = d.samples.map((s) => s.rssMiB);
+      const perCheck = d.cpuMs / (d.runs * checksPerTarget);
+      console.log(
+        [
+          v.name.padEnd(20),
+          `CPU/check ${fmt(perCheck).padStart(8)}`,
+          `RSS max ${Math.max(...rss).toFixed(0)} MiB`,
+          `median ${rss.sort((a, b) => a - b)[Math.floor(rss.length / 2)]?.toFixed(0)} MiB`,
+          `${d.runs} runs`,
+          `load ${before}`,
+        ].join("  "),
+      );
+    }
+  }
+} finally {
+  await sim.stop();
+  await rm(dir, { recursive: true, force: true });
+}
