@@ -2,6 +2,7 @@
 // /proc across a measuring window and divided by the checks it ran there (from its own
 // apigw_diag_runs_total), its RSS sampled across the window.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { CLI, cpuMs, rssMiB } from "./lib.js";
 
@@ -20,6 +21,9 @@ export interface DaemonCpu {
   /** Window length actually measured, in milliseconds. */
   windowMs: number;
   samples: RssSample[];
+  /** RssAnon and RssFile (MiB) at the end of the window: the process's own pages, the mapped files'. */
+  anonMiB: number;
+  fileMiB: number;
 }
 
 export interface DaemonWindow {
@@ -74,7 +78,18 @@ export async function daemonCpu(config: string, w: DaemonWindow): Promise<Daemon
       done = (await runs()) - runs0;
       samples.push({ s: (performance.now() - t0) / 1000, runs: done, rssMiB: rssMiB(pid) });
     }
-    return { runs: done, cpuMs: cpuMs(pid) - cpu0, windowMs: performance.now() - t0, samples };
+    const cpu = cpuMs(pid) - cpu0;
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = (field: string) =>
+      Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+    return {
+      runs: done,
+      cpuMs: cpu,
+      windowMs: performance.now() - t0,
+      samples,
+      anonMiB: kib("RssAnon") / 1024,
+      fileMiB: kib("RssFile") / 1024,
+    };
   } finally {
     child.kill("SIGTERM");
   }

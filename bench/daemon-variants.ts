@@ -101,6 +101,7 @@ try {
           `CPU/check ${fmt(perCheck).padStart(8)}`,
           `RSS max ${Math.max(...rss).toFixed(0)} MiB`,
           `median ${rss.sort((a, b) => a - b)[Math.floor(rss.length / 2)]?.toFixed(0)} MiB`,
+          `anon ${d.anonMiB.toFixed(0)} file ${d.fileMiB.toFixed(0)} MiB at the end`,
           `${d.runs} runs`,
           `load ${before}`,
         ].join("  "),
