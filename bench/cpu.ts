@@ -22,7 +22,7 @@ import {
   type SimInfo,
 } from "./lib.js";
 import { daemonCpu, type DaemonCpu } from "./daemon-cpu.js";
-import { STAGES, healthyStages } from "./stages.js";
+import { STAGES, healthyEndpoint } from "./stages.js";
 
 const TARGETS = 100;
 /** 4 targets x 2 addresses x 2 stages: what the daemon has in flight by default. */
@@ -139,13 +139,7 @@ export async function cpu(
   haveBlackbox: boolean,
   daemonWindowS: number,
 ): Promise<Figure[]> {
-  const sim = await startSimulator([
-    "--address",
-    "127.0.0.1",
-    "--address",
-    "127.0.0.2",
-    ...healthyStages(),
-  ]);
+  const sim = await startSimulator(healthyEndpoint());
   const dir = await mkdtemp(path.join(os.tmpdir(), "apigw-bench-"));
   try {
     const config = path.join(dir, "config.json");

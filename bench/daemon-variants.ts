@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { DAEMON_ENV, DAEMON_FLAGS, fmt, startSimulator } from "./lib.js";
 import { configFor } from "./cpu.js";
 import { daemonCpu } from "./daemon-cpu.js";
-import { STAGES, healthyStages } from "./stages.js";
+import { STAGES, healthyEndpoint } from "./stages.js";
 
 interface Variant {
   name: string;
@@ -67,13 +67,7 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(" ");
 
-const sim = await startSimulator([
-  "--address",
-  "127.0.0.1",
-  "--address",
-  "127.0.0.2",
-  ...healthyStages(),
-]);
+const sim = await startSimulator(healthyEndpoint());
 const dir = await mkdtemp(path.join(os.tmpdir(), "apigw-bench-"));
 try {
   const config = path.join(dir, "config.json");

@@ -10,7 +10,7 @@ import {
   type Figure,
   type SimInfo,
 } from "./lib.js";
-import { STAGES, healthyStages } from "./stages.js";
+import { STAGES, healthyEndpoint } from "./stages.js";
 
 export function diagnoseArgs(sim: SimInfo, timeout: string): string[] {
   return [
@@ -47,13 +47,7 @@ export function runbookArgs(sim: SimInfo, timeoutSeconds: number): string[] {
 }
 
 export async function healthy(reps: number): Promise<Figure[]> {
-  const sim = await startSimulator([
-    "--address",
-    "127.0.0.1",
-    "--address",
-    "127.0.0.2",
-    ...healthyStages(),
-  ]);
+  const sim = await startSimulator(healthyEndpoint());
   try {
     const [tool, runbook] = await interleaved(
       [
