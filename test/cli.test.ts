@@ -1,6 +1,6 @@
 // The built CLI as a user runs it: exit codes, one-line errors, the JSON document, the demo.
 import { spawn } from "node:child_process";
-import { cli } from "./run-cli.js";
+import { cli, diagnoseFlags } from "./run-cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
 import type { Report } from "../src/types.js";
@@ -11,19 +11,7 @@ let sim: Simulator;
 let simArgs: string[];
 beforeAll(async () => {
   sim = await startSimulator({ stages: { prod: "ok", v2: "ok" } });
-  simArgs = [
-    "diagnose",
-    `--endpoint=${sim.endpoint}`,
-    `--api-id=${sim.apiId}`,
-    "--stage=prod",
-    "--stage=v2",
-    `--resolver=127.0.0.1:${sim.dns.port}`,
-    `--port=${sim.port}`,
-    `--ca-file=${sim.caFile}`,
-    "--private-cidr=127.0.0.0/8",
-    "--no-compare-os",
-    "--timeout=1s",
-  ];
+  simArgs = [...diagnoseFlags(sim, { stages: ["prod", "v2"] }), "--timeout=1s"];
 });
 afterAll(async () => {
   await sim.close();

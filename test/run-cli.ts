@@ -1,5 +1,6 @@
 // The built CLI as a user runs it, with loopback-only settings in its environment.
 import { execFile } from "node:child_process";
+import type { Simulator } from "../src/simulator/index.js";
 
 export interface CliResult {
   code: number;
@@ -23,4 +24,25 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRes
       },
     );
   });
+}
+
+/**
+ * `diagnose` and the flags that point the built CLI at a simulator on loopback (never the
+ * system's resolver, never the OS lookup); callers add the timeout and anything else.
+ */
+export function diagnoseFlags(
+  sim: Simulator,
+  opts: { stages?: string[]; trustCa?: boolean } = {},
+): string[] {
+  return [
+    "diagnose",
+    `--endpoint=${sim.endpoint}`,
+    `--api-id=${sim.apiId}`,
+    ...(opts.stages ?? ["prod"]).map((stage) => `--stage=${stage}`),
+    `--resolver=127.0.0.1:${sim.dns.port}`,
+    `--port=${sim.port}`,
+    ...(opts.trustCa === false ? [] : [`--ca-file=${sim.caFile}`]),
+    "--private-cidr=127.0.0.0/8",
+    "--no-compare-os",
+  ];
 }

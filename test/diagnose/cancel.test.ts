@@ -9,6 +9,7 @@ import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { renderText } from "../../src/report/text.js";
 import type { Report } from "../../src/types.js";
 import { simTarget } from "../helpers.js";
+import { diagnoseFlags } from "../run-cli.js";
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -103,20 +104,7 @@ describe("the CLI interrupted", () => {
       sim.setFaults({ address: { "127.0.0.2": "tls-stall" } });
       const child = spawn(
         process.execPath,
-        [
-          "dist/cli.js",
-          "diagnose",
-          `--endpoint=${sim.endpoint}`,
-          `--api-id=${sim.apiId}`,
-          "--stage=prod",
-          `--resolver=127.0.0.1:${sim.dns.port}`,
-          `--port=${sim.port}`,
-          `--ca-file=${sim.caFile}`,
-          "--private-cidr=127.0.0.0/8",
-          "--no-compare-os",
-          "--timeout=30s",
-          "--format=json",
-        ],
+        ["dist/cli.js", ...diagnoseFlags(sim), "--timeout=30s", "--format=json"],
         {
           stdio: ["ignore", "pipe", "pipe"],
           // The logs (pino, stderr) off: what is left on stderr is the one line for a person.

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { Report } from "../../src/types.js";
 import { addressReply, dnsPeer, type Peer } from "./servers.js";
-import { cli } from "../run-cli.js";
+import { cli, diagnoseFlags } from "../run-cli.js";
 
 /** A self-signed certificate whose names carry terminal escapes and a line break. */
 function hostileCertificate(): { cert: string; key: string } {
@@ -76,17 +76,7 @@ describe("TLS verification", () => {
   beforeAll(async () => {
     sim = await startSimulator({ stages: { prod: "ok" } });
     // No --ca-file: the simulator's CA is not among the system roots, so the chain is untrusted.
-    base = [
-      "diagnose",
-      `--endpoint=${sim.endpoint}`,
-      `--api-id=${sim.apiId}`,
-      "--stage=prod",
-      `--resolver=127.0.0.1:${sim.dns.port}`,
-      `--port=${sim.port}`,
-      "--private-cidr=127.0.0.0/8",
-      "--no-compare-os",
-      "--timeout=1s",
-    ];
+    base = [...diagnoseFlags(sim, { trustCa: false }), "--timeout=1s"];
     dir = mkdtempSync(join(tmpdir(), "apigw-diag-report-"));
   });
   afterAll(async () => {
