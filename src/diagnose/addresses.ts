@@ -33,11 +33,6 @@ function parse(address: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
 const inRanges = (addr: ipaddr.IPv4 | ipaddr.IPv6, ranges: AddressRange[]): boolean =>
   ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match(net, bits));
 
-export function isPrivate(address: string, ranges: AddressRange[]): boolean {
-  const addr = parse(address);
-  return addr !== null && inRanges(addr, ranges);
-}
-
 /** The rule that makes one address private by itself (without the dualstack rule), or null. */
 function ownRule(addr: ipaddr.IPv4 | ipaddr.IPv6, ranges: AddressRange[]): AddressRule | null {
   if (addr.kind() === "ipv4") {
