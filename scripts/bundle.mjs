@@ -24,9 +24,10 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
-  // CommonJS dependencies call require() for Node's built-ins; an ES module has none.
+  // CommonJS dependencies call require() for Node's built-ins; an ES module has none. Not
+  // `import { createRequire } from "node:module"`: see src/version.ts on such imports.
   banner: {
-    js: "import { createRequire as __agdCreateRequire } from 'node:module'; const require = __agdCreateRequire(import.meta.url);",
+    js: 'const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);',
   },
 });
 

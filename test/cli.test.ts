@@ -1,5 +1,6 @@
 // The built CLI as a user runs it: exit codes, one-line errors, the JSON document, the demo.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cli, diagnoseFlags } from "./run-cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
@@ -178,6 +179,27 @@ describe("apigw-diag", () => {
     expect(stdout).toMatch(/HTTP_OK/);
     expect(stdout).toMatch(/cause: HTTP_FORBIDDEN/);
     expect(stdout).toMatch(/not deployed/);
+  });
+
+  it("prints the package's version for --version, and with a subcommand's --version", async () => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    for (const argv of [["--version"], ["diagnose", "--version"]]) {
+      const { code, stdout, stderr } = await cli(argv);
+      expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    }
+  });
+
+  it("answers --version quietly to a reader that is already gone", async () => {
+    const child = spawn(process.execPath, [CLI, "--version"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Closed long before node has started and writes.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 
   it("stops quietly when the reader of its output goes away (| head)", async () => {

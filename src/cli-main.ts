@@ -1,0 +1,185 @@
+// The command line: yargs commands and nothing else. Each command loads what it needs when it
+// runs, so `diagnose` does not pay for the daemon's server and metrics. Loaded by cli.ts.
+import type { Argv } from "yargs";
+import type { ParsedArgs } from "./config/from-args.js";
+import { commonOptions, daemonOptions, demoOptions, targetOptions } from "./cli-options.js";
+import { declaredOptions, parseWithoutYargs } from "./cli-parse.js";
+import { UsageError, EXIT } from "./types.js";
+import { version } from "./version.js";
+
+const fail = (message: string): never => {
+  // One line, all of it: yargs puts the useful part of "Invalid values:" on the next lines.
+  const line = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(" ");
+  process.stderr.write(`apigw-diag: ${line}\n`);
+  process.exit(EXIT.error);
+};
+
+type Args = ParsedArgs & { logLevel?: string; scenario?: string; _: (string | number)[] };
+
+async function diagnoseCommand(args: Args): Promise<void> {
+  const isTty = Boolean(process.stdout.isTTY);
+  const [{ settingsLoader }, { runDiagnose }, { createLogger }] = await Promise.all([
+    import("./config/from-args.js"),
+    import("./commands/diagnose.js"),
+    import("./log.js"),
+  ]);
+  const { settings, format } = (await settingsLoader(args, process.env))(isTty);
+  if (settings.targets.length === 0)
+    throw new UsageError(
+      "nothing to diagnose: the config has modules (for the daemon's /probe) but no targets",
+    );
+  const log = createLogger({ level: args.logLevel });
+  const report = await runDiagnose(settings, {
+    format,
+    color: isTty && format === "text",
+    log,
+    signal: interruptSignal(),
+  });
+  finish(report.exitCode);
+}
+
+/**
+ * SIGINT or SIGTERM cancels the run: every probe ends at once, the report of what finished is
+ * printed, and the exit code is 3. A second signal does not wait for the report.
+ */
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT.error);
+    controller.abort(new Error("interrupted"));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return controller.signal;
+}
+
+/**
+ * A one-shot ends when its report is written: a getaddrinfo call still running in libuv's thread
+ * pool (the OS resolver comparison, which cannot be cancelled) must not keep it alive for glibc's
+ * own retries. The report and the logs (pino writes synchronously) are out by now.
+ */
+function finish(code: number): never {
+  process.exit(code);
+}
+
+async function daemonCommand(args: Args): Promise<void> {
+  const [{ settingsLoader }, { runDaemon }, { createLogger }] = await Promise.all([
+    import("./config/from-args.js"),
+    import("./daemon/index.js"),
+    import("./log.js"),
+  ]);
+  const loader = await settingsLoader(args, process.env);
+  const load = () => loader(false).settings;
+  const settings = load();
+  // Daemon mode: no report on stdout, so the JSON logs go there (what container runtimes ship).
+  const log = createLogger({ level: args.logLevel, destination: 1 });
+  process.exitCode = await runDaemon({ settings, log, reload: load });
+  // Everything was closed; if a handle still lingers, do not hang the container's stop.
+  setTimeout(() => {
+    log.warn({ event: "exit_forced" }, "handles still open after shutdown; exiting");
+    process.exit(process.exitCode);
+  }, 2_000).unref();
+}
+
+async function demoCommand(args: Args): Promise<void> {
+  const isTty = Boolean(process.stdout.isTTY);
+  const [{ runDemo }, { createLogger }] = await Promise.all([
+    import("./commands/demo.js"),
+    import("./log.js"),
+  ]);
+  const format = args.format ?? "text"; // a showcase for people, even when piped
+  const log = createLogger({ level: args.logLevel ?? "fatal" }); // the report says it all
+  const report = await runDemo({
+    format,
+    color: isTty && format === "text",
+    log,
+    timeout: args.timeout ?? "2s",
+    signal: interruptSignal(),
+    scenario: args.scenario,
+  });
+  // A showcase: its simulated endpoint is degraded on purpose, and that is not a failure.
+  finish(report.interrupted ? EXIT.error : 0);
+}
+
+interface Command {
+  describe: string;
+  options: (y: Argv) => Argv;
+  run: (args: Args) => Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  diagnose: {
+    describe: "diagnose each stage of a private API, layer by layer, once",
+    options: targetOptions,
+    run: diagnoseCommand,
+  },
+  daemon: {
+    describe: "diagnose every target on its interval; serve /metrics, /healthz and /report",
+    options: daemonOptions,
+    run: daemonCommand,
+  },
+  demo: {
+    describe: "diagnose a built-in simulated endpoint on loopback: no AWS needed",
+    options: demoOptions,
+    run: demoCommand,
+  },
+};
+
+function common(y: Argv, scriptName: string): Argv {
+  return commonOptions(
+    y
+      .scriptName(scriptName)
+      .version(version())
+      .strict()
+      .wrap(Math.min(110, process.stdout.columns ?? 100)),
+  ).fail((msg, err) => {
+    if (err && !(err instanceof UsageError)) throw err;
+    fail(msg ?? err?.message ?? "invalid arguments");
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name = "", ...rest] = argv;
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const scriptName = `apigw-diag ${name}`;
+  if (command) {
+    // A plainly valid command line does without yargs; help and any error go to yargs below.
+    const options = declaredOptions((y) => command.options(commonOptions(y)));
+    const args = await parseWithoutYargs(rest, options, scriptName);
+    if (args) return command.run(args as unknown as Args);
+  }
+  const { default: yargs } = await import("yargs");
+  if (command) {
+    // The command's own parser, without yargs' command machinery: a yargs command renders the
+    // whole help text on every run (kept for a later failure), 50-100 ms of a one-shot diagnosis.
+    const args = (await command
+      .options(common(yargs(rest), scriptName).usage(`$0 [options]\n\n${command.describe}`))
+      .parseAsync()) as Args;
+    await command.run(args);
+    return;
+  }
+  // No known command: help, version, or a one-line error.
+  let top = common(yargs(argv), "apigw-diag").usage("$0 <command> [options]");
+  for (const [n, c] of Object.entries(COMMANDS)) top = top.command(n, c.describe);
+  await top.demandCommand(1, "give a command: diagnose, daemon or demo").parseAsync();
+}
+
+export function run(argv: string[]): void {
+  // A reader that goes away (`| head`) is not an error: stop quietly, keeping the verdict's code.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  main(argv).catch((err: unknown) => {
+    if (err instanceof UsageError) fail(err.message);
+    // A bug, not a user error: keep the stack.
+    process.stderr.write(
+      `apigw-diag: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(EXIT.error);
+  });
+}
