@@ -45,8 +45,10 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cac
  && mkdir -p /etc/apigw-diag
 COPY --from=build /src/dist ./dist
 
-# Nothing is written outside /tmp (HOME and TMPDIR point there), so the root filesystem can be
-# read-only: `docker run --read-only --tmpfs /tmp`, or readOnlyRootFilesystem plus an emptyDir.
+# Nothing is written outside /tmp (HOME and TMPDIR point there; Node's compile cache goes to
+# /tmp/.cache/apigw-diag, and without a writable /tmp the agent runs without it), so the root
+# filesystem can be read-only: `docker run --read-only --tmpfs /tmp`, or readOnlyRootFilesystem
+# plus an emptyDir.
 USER node
 EXPOSE 9464
 # No curl in the image: node itself asks /healthz. The port follows APIGW_DIAG_LISTEN if set.

@@ -5,12 +5,17 @@
 // one-shot's report (docs/performance.md). In the daemon the difference is within noise.
 // The container's launcher passes its flags itself (Dockerfile).
 // The entry point, kept small: `--version` is answered before anything else is loaded
-// (monitoring and packaging ask often); the command line is in cli-main.ts.
+// (monitoring and packaging ask often), and Node's compile cache is on before the command line
+// (cli-main.ts) is compiled: an ES module's static imports are compiled before it runs.
+import { enableCompileCache } from "./compile-cache.js";
 import { version } from "./version.js";
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === "--version") printVersion();
-else (await import("./cli-main.js")).run(argv);
+else {
+  enableCompileCache();
+  (await import("./cli-main.js")).run(argv);
+}
 
 /**
  * Straight to file descriptor 1: process.stdout on a pipe loads net and the streams, and under
