@@ -2,7 +2,8 @@
 // type-checked and emitted dist/. One file per command instead of hundreds of ESM and CommonJS
 // modules to resolve and wrap is most of what `apigw-diag` costs to start. The rest of dist/
 // (dist/simulator/main.js for the namespace lab and the container) stays as tsc emitted it.
-import { chmod, readdir, rm } from "node:fs/promises";
+import { chmod, readdir, rm, writeFile } from "node:fs/promises";
+import { builtinModules } from "node:module";
 import path from "node:path";
 import { build } from "esbuild";
 import { URL } from "node:url";
@@ -29,11 +30,48 @@ const lazyUndiciH2 = {
   },
 };
 
+// For an ES module's import of a built-in, Node builds a facade of all its exports and reads every
+// lazy getter on the way: `import { readFileSync } from "node:fs"` loads fs/promises, readline, the
+// file streams and watchers, `node:dns` its promises API, `node:crypto` WebCrypto, `node:util` its
+// argument parser. So every such import in the bundle (ours, and those of ES module dependencies)
+// becomes a `const` taken from process.getBuiltinModule(), which returns the module itself as
+// require() does, at the top of its chunk (hoisted, as an import is), and the import statement is
+// blanked with as many spaces, so that every column, and the sourcemaps, stay as esbuild made them.
+const BANNER =
+  'const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);';
+const IMPORT =
+  /import\s*(?:([\w$]+)\s*,?\s*)?(?:\{([^}]*)\}\s*|\*\s*as\s+([\w$]+)\s*)?from\s*"([^"]+)";/g;
+const builtin = (spec) => builtinModules.includes(spec.replace(/^node:/, ""));
+
+/** `code` without import statements of built-ins, and how many there were. */
+function withoutFacades(code) {
+  const consts = [];
+  let replaced = 0;
+  const rewritten = code.replace(IMPORT, (statement, def, named, star, spec) => {
+    if (!builtin(spec)) return statement;
+    const mod = `process.getBuiltinModule(${JSON.stringify(spec.replace(/^(node:)?/, "node:"))})`;
+    const whole = [def, star].filter(Boolean);
+    const props = [];
+    const specifiers = (named ?? "").split(",").map((n) => n.trim());
+    for (const specifier of specifiers.filter(Boolean)) {
+      const [name, as = name] = specifier.split(/\s+as\s+/);
+      if (name === "default") whole.push(as);
+      else props.push(name === as ? name : `${name}:${as}`);
+    }
+    for (const w of whole) consts.push(`const ${w}=${mod};`);
+    if (props.length) consts.push(`const{${props.join(",")}}=${mod};`);
+    replaced++;
+    return " ".repeat(statement.length);
+  });
+  if (!rewritten.includes(BANNER)) throw new Error("bundle: a chunk without the banner");
+  return { code: rewritten.replace(BANNER, BANNER + consts.join("")), replaced };
+}
+
 const dist = new URL("../dist/", import.meta.url);
 for (const f of await readdir(dist))
   if (/^chunk-.*\.js(\.map)?$/.test(f)) await rm(new URL(f, dist));
 
-await build({
+const result = await build({
   entryPoints: ["src/cli.ts"],
   outdir: "dist",
   bundle: true,
@@ -48,12 +86,27 @@ await build({
   minifySyntax: true,
   logLevel: "warning",
   plugins: [lazyUndiciH2],
-  // CommonJS dependencies call require() for Node's built-ins; an ES module has none. Not
-  // `import { createRequire } from "node:module"`: see src/version.ts on such imports.
-  banner: {
-    js: 'const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);',
-  },
+  metafile: true,
+  write: false,
+  // CommonJS dependencies call require() for Node's built-ins; an ES module has none.
+  banner: { js: BANNER },
 });
+
+for (const file of result.outputFiles) {
+  if (!file.path.endsWith(".js")) {
+    await writeFile(file.path, file.contents);
+    continue;
+  }
+  const { code, replaced } = withoutFacades(file.text);
+  // Every import of a built-in esbuild reports for this file, and nothing else, was replaced.
+  const rel = path.relative(process.cwd(), file.path);
+  const expected = result.metafile.outputs[rel].imports.filter(
+    (i) => i.kind === "import-statement" && i.external && builtin(i.path),
+  ).length;
+  if (replaced !== expected)
+    throw new Error(`bundle: ${rel}: ${expected} imports of built-ins, ${replaced} replaced`);
+  await writeFile(file.path, code);
+}
 
 if (!lazyH2Applied)
   throw new Error("bundle: undici's client.js no longer requires ./client-h2.js: see lazyUndiciH2");

@@ -7,6 +7,7 @@
 // The entry point, kept small: `--version` is answered before anything else is loaded
 // (monitoring and packaging ask often), and Node's compile cache is on before the command line
 // (cli-main.ts) is compiled: an ES module's static imports are compiled before it runs.
+import { writeSync } from "node:fs";
 import { enableCompileCache } from "./compile-cache.js";
 import { version } from "./version.js";
 
@@ -24,7 +25,7 @@ else {
 function printVersion(): void {
   const text = `${version()}\n`;
   try {
-    process.getBuiltinModule("node:fs").writeSync(1, text);
+    writeSync(1, text);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // A reader that went away (`| head`) is not an error; a full non-blocking pipe, Node waits on.

@@ -2,8 +2,11 @@
 // next run does not compile them again. Code read from there runs as ours, so the directory must
 // be one that nobody but this user (and root) can write to or swap: never a shared /tmp directory
 // that another local user could create first. A cache that cannot be had is no error: the run
-// goes on without it. Node's modules are taken with process.getBuiltinModule, as in version.ts.
-import type * as nodeFs from "node:fs";
+// goes on without it.
+import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from "node:fs";
+import module from "node:module";
+import { homedir } from "node:os";
+import path from "node:path";
 
 type Enable = (directory: string) => { directory?: string };
 
@@ -13,8 +16,7 @@ type Enable = (directory: string) => { directory?: string };
  * that directory) or NODE_DISABLE_COMPILE_CACHE is. Returns the directory in use, if any.
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const module = process.getBuiltinModule("node:module") as { enableCompileCache?: Enable };
-  const enable = module.enableCompileCache;
+  const enable = (module as { enableCompileCache?: Enable }).enableCompileCache;
   if (typeof enable !== "function" || env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE)
     return undefined;
   const dir = privateCacheDir(env);
@@ -29,38 +31,36 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string
 export function privateCacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const uid = process.getuid?.();
   if (uid === undefined) return undefined; // not POSIX: no owner to check
-  const fs = process.getBuiltinModule("node:fs");
-  const path = process.getBuiltinModule("node:path");
   try {
     const xdg = env.XDG_CACHE_HOME;
     // os.homedir() reads HOME too, then the passwd entry.
-    const home = env.HOME || process.getBuiltinModule("node:os").homedir();
+    const home = env.HOME || homedir();
     const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(home, ".cache");
     const wanted = path.join(base, "apigw-diag");
     // The deepest directory that exists (through any symbolic link), checked up to the root.
     let existing = wanted;
-    while (!exists(fs, existing)) existing = path.dirname(existing);
-    const real = fs.realpathSync(existing);
+    while (!exists(existing)) existing = path.dirname(existing);
+    const real = realpathSync(existing);
     for (let d = real; ; d = path.dirname(d)) {
-      if (!safeDirectory(fs.lstatSync(d), uid)) return undefined;
+      if (!safeDirectory(lstatSync(d), uid)) return undefined;
       if (d === path.dirname(d)) break;
     }
     // One level at a time: a recursive mkdir retries forever where mkdir says ENOENT (in /proc).
     let dir = real;
     for (const name of path.relative(existing, wanted).split(path.sep).filter(Boolean)) {
       dir = path.join(dir, name);
-      fs.mkdirSync(dir, { mode: 0o700 });
+      mkdirSync(dir, { mode: 0o700 });
     }
-    const made = fs.lstatSync(dir);
+    const made = lstatSync(dir);
     return made.isDirectory() && made.uid === uid && (made.mode & 0o022) === 0 ? dir : undefined;
   } catch {
     return undefined;
   }
 }
 
-function exists(fs: typeof nodeFs, p: string): boolean {
+function exists(p: string): boolean {
   try {
-    fs.statSync(p);
+    statSync(p);
     return true;
   } catch {
     return false;
@@ -71,7 +71,7 @@ function exists(fs: typeof nodeFs, p: string): boolean {
  * Nobody else can change what is in it: owned by this user or root, and writable by no one else,
  * unless sticky (as /tmp is), where others cannot rename or remove what they do not own.
  */
-function safeDirectory(s: nodeFs.Stats, uid: number): boolean {
+function safeDirectory(s: Stats, uid: number): boolean {
   if (!s.isDirectory() || (s.uid !== uid && s.uid !== 0)) return false;
   return (s.mode & 0o022) === 0 || (s.mode & 0o1000) !== 0;
 }

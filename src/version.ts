@@ -1,8 +1,4 @@
-// node:fs through process.getBuiltinModule, not an `import`: for an ES module's import of a
-// built-in, Node builds a facade of all its exports and reads every lazy getter on the way, and
-// node:fs's load its promises API, file streams, watchers and readline (30 modules, compiled from
-// source under the bin's V8 flag, cli.ts), on every `--version`.
-const { readFileSync } = process.getBuiltinModule("node:fs");
+import { readFileSync } from "node:fs";
 
 let cached: string | undefined;
 
