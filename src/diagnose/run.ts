@@ -1,7 +1,7 @@
 // Runs prepared targets: dns, then every address in parallel (bounded), one connection each for
 // its stages' requests, each phase with its own timeout, so a black hole costs about one timeout,
-// not one per check. A cancelled run
-// (SIGINT, SIGTERM, daemon shutdown) ends every phase at once and says what did not finish.
+// not one per check. A cancelled run (SIGINT, SIGTERM, daemon shutdown) ends every phase at once
+// and says what did not finish.
 import pLimit, { type LimitFunction } from "p-limit";
 import type { ProbeContext } from "../probes/context.js";
 import { probeDns, type DnsObservation } from "../probes/dns.js";
