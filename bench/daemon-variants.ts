@@ -45,6 +45,25 @@ const VARIANTS: Variant[] = [
   { name: "max-lazy", flags: ["--max-lazy"] },
   { name: "no-opt", flags: ["--no-opt"] },
   { name: "max-old-64", flags: ["--max-old-space-size=64"] },
+  // Third round: less compiled code, fewer threads, on top of the shipped daemon.
+  { name: "no-sparkplug", flags: ["--no-sparkplug"] },
+  { name: "no-turbo-inlining", flags: ["--no-turbo-inlining"] },
+  { name: "single-threaded", flags: ["--single-threaded"] },
+  { name: "v8-pool-1", flags: ["--v8-pool-size=1"] },
+  { name: "no-sparkplug-pool-1", flags: ["--no-sparkplug", "--v8-pool-size=1"] },
+  {
+    name: "lean-semi-2",
+    flags: ["--no-sparkplug", "--v8-pool-size=1", "--max-semi-space-size=2"],
+  },
+  {
+    name: "lean-semi-4",
+    flags: ["--no-sparkplug", "--v8-pool-size=1", "--max-semi-space-size=4"],
+  },
+  {
+    name: "lean-growing-10",
+    flags: ["--no-sparkplug", "--v8-pool-size=1", "--heap-growing-percent=10"],
+  },
+  { name: "arena-2", flags: [], env: { ...DAEMON_ENV, MALLOC_ARENA_MAX: "2" } },
   {
     name: "threads-min",
     flags: ["--single-threaded-gc", "--v8-pool-size=1"],

@@ -72,7 +72,8 @@ for (const f of await readdir(dist))
   if (/^chunk-.*\.js(\.map)?$/.test(f)) await rm(new URL(f, dist));
 
 const result = await build({
-  entryPoints: ["src/cli.ts"],
+  // The daemon reads its config file in a worker thread (src/config/isolated.ts), from this file.
+  entryPoints: ["src/cli.ts", { in: "src/config/config-worker.ts", out: "config-worker" }],
   outdir: "dist",
   bundle: true,
   splitting: true,

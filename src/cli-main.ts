@@ -67,14 +67,18 @@ function finish(code: number): never {
 }
 
 async function daemonCommand(args: Args): Promise<void> {
-  const [{ settingsLoader }, { runDaemon }, { createLogger }] = await Promise.all([
-    import("./config/from-args.js"),
+  const [{ isolatedSettingsLoader }, { runDaemon }, { createLogger }] = await Promise.all([
+    import("./config/isolated.js"),
     import("./daemon/index.js"),
     import("./log.js"),
   ]);
-  const loader = await settingsLoader(args, process.env);
-  const load = () => loader(false).settings;
-  const settings = load();
+  // The bundle's config-worker.js sits beside this file (scripts/bundle.mjs).
+  const load = isolatedSettingsLoader(
+    args,
+    process.env,
+    new URL("./config-worker.js", import.meta.url),
+  );
+  const settings = await load();
   // Daemon mode: no report on stdout, so the JSON logs go there (what container runtimes ship).
   const log = createLogger({ level: args.logLevel, destination: 1 });
   process.exitCode = await runDaemon({ settings, log, reload: load });

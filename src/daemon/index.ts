@@ -17,8 +17,8 @@ import { startStatusServer, type StatusServer } from "./server.js";
 export interface DaemonOptions {
   settings: Settings;
   log: Logger;
-  /** Reads the config again (SIGHUP); throws on an invalid one. */
-  reload?: () => Settings;
+  /** Reads the config again (SIGHUP); throws (or rejects) on an invalid one. */
+  reload?: () => Settings | Promise<Settings>;
   /** How long in-flight runs may finish after SIGTERM before they are aborted. Default 3 s. */
   shutdownGraceMs?: number;
   /** Replaces the real diagnosis (tests). */
@@ -31,8 +31,11 @@ export interface Daemon {
   host: string;
   port: number;
   metrics: DaemonMetrics;
-  /** Applies a freshly loaded config; false (and the old one kept) when it does not load. */
-  reload(): boolean;
+  /**
+   * Applies a freshly loaded config; false (and the old one kept) when it does not load. Reloads
+   * apply one after the other, in the order asked.
+   */
+  reload(): Promise<boolean>;
   stop(reason?: string): Promise<void>;
 }
 
@@ -147,41 +150,48 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   );
 
   let stopping: Promise<void> | undefined;
+  const apply = async (): Promise<boolean> => {
+    if (stopping || !opts.reload) return false;
+    let next: Settings;
+    try {
+      next = await opts.reload();
+    } catch (err) {
+      const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
+      log.error(
+        { event: "reload_failed", reason },
+        `config reload failed, keeping the previous config: ${reason}`,
+      );
+      return false;
+    }
+    if (stopping) return false;
+    if (!sameListen(next, settings)) {
+      log.warn(
+        { event: "reload_listen_ignored", listen: next.daemon.listen },
+        "the listen address changes only with a restart",
+      );
+    }
+    settings = next;
+    limit.concurrency = next.concurrency;
+    targets = byName(next.targets);
+    for (const name of [...last.keys()]) if (!targets.has(name)) last.delete(name);
+    metrics.retain(targets.keys());
+    scheduler.update(jobs(next), {
+      jitter: next.daemon.jitter,
+      maxConcurrent: next.daemon.maxConcurrentTargets,
+      stallAfterMs: stallAfterMs(next),
+    });
+    log.info({ event: "reload", targets: [...targets.keys()] }, "config reloaded");
+    return true;
+  };
+  let reloading: Promise<boolean> = Promise.resolve(true);
+
   return {
     host: server.host,
     port: server.port,
     metrics,
     reload() {
-      if (stopping || !opts.reload) return false;
-      let next: Settings;
-      try {
-        next = opts.reload();
-      } catch (err) {
-        const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
-        log.error(
-          { event: "reload_failed", reason },
-          `config reload failed, keeping the previous config: ${reason}`,
-        );
-        return false;
-      }
-      if (!sameListen(next, settings)) {
-        log.warn(
-          { event: "reload_listen_ignored", listen: next.daemon.listen },
-          "the listen address changes only with a restart",
-        );
-      }
-      settings = next;
-      limit.concurrency = next.concurrency;
-      targets = byName(next.targets);
-      for (const name of [...last.keys()]) if (!targets.has(name)) last.delete(name);
-      metrics.retain(targets.keys());
-      scheduler.update(jobs(next), {
-        jitter: next.daemon.jitter,
-        maxConcurrent: next.daemon.maxConcurrentTargets,
-        stallAfterMs: stallAfterMs(next),
-      });
-      log.info({ event: "reload", targets: [...targets.keys()] }, "config reloaded");
-      return true;
+      reloading = reloading.then(apply, apply);
+      return reloading;
     },
     stop(reason = "stop") {
       stopping ??= (async () => {
@@ -203,7 +213,11 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
   let daemon: Daemon | undefined;
   let stopSignal: NodeJS.Signals | undefined;
   let wake: () => void = () => {};
-  const onHup = () => daemon?.reload();
+  const onHup = () =>
+    void daemon?.reload().catch((err: unknown) => {
+      const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
+      opts.log.error({ event: "reload_failed", reason }, `config reload failed: ${reason}`);
+    });
   const onStop = (signal: NodeJS.Signals) => {
     stopSignal ??= signal;
     wake();

@@ -1,10 +1,11 @@
-// Runs prepared targets: dns, then every address x stage in parallel (bounded), each phase with
-// its own timeout, so a black hole costs about one timeout, not one per check. A cancelled run
-// (SIGINT, SIGTERM, daemon shutdown) ends every phase at once and says what did not finish.
+// Runs prepared targets: dns, then every address in parallel (bounded), one connection each for
+// its stages' requests, each phase with its own timeout, so a black hole costs about one timeout,
+// not one per check. A cancelled run (SIGINT, SIGTERM, daemon shutdown) ends every phase at once
+// and says what did not finish.
 import pLimit, { type LimitFunction } from "p-limit";
 import type { ProbeContext } from "../probes/context.js";
 import { probeDns, type DnsObservation } from "../probes/dns.js";
-import { preloadHttp, probeHttp, type HttpObservation } from "../probes/http.js";
+import { HttpConnection, preloadHttp, type HttpObservation } from "../probes/http.js";
 import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
@@ -210,7 +211,14 @@ interface AddressResult {
   unfinished: Unfinished[];
 }
 
-/** One connection per stage, opened at once; the first one's TCP and TLS stand for the address. */
+/**
+ * One connection per address, every stage's request on it in turn, as a browser or an SDK would:
+ * TCP and TLS know nothing of the stage (the same address, the same SNI), so the connection's
+ * findings are the address's. The stages the connection cannot carry (it closed, a request on it
+ * failed, or an answer is slow to come) each get a connection of their own, all at once, as
+ * before. A connection that fails before HTTP is the address's failure: the other stages are not
+ * tried. Either way a hang costs about one timeout, not one per stage.
+ */
 async function probeAddress(
   target: PreparedTarget,
   ctx: ProbeContext,
@@ -219,33 +227,88 @@ async function probeAddress(
   dnsMs: number,
   limit: LimitFunction,
 ): Promise<AddressResult> {
-  const results = await Promise.all(
-    target.requests.map((req) =>
-      limit(() => probePath(target, ctx, opts, address, preparedSpec(target, req), dnsMs)),
-    ),
-  );
-  const findings: Finding[] = [];
+  const specs = target.requests.map((req) => preparedSpec(target, req));
+  const [head] = specs;
+  if (!head) return { findings: [], skipped: [], unfinished: [] };
+  const done: Done[] = [];
+  const own: Promise<Done>[] = [];
+  const handOff = (rest: RequestSpec[]) => {
+    for (const spec of rest)
+      own.push(
+        limit(() => probePath(target, ctx, opts, address, spec, dnsMs)).then((r) => ({ spec, r })),
+      );
+  };
+  // One slot of the limit for the whole connection: it is one connection open at a time.
+  const connected = await limit(async () => {
+    const connected = await connect(target, ctx, address, head.servername, dnsMs);
+    let open = connected.open;
+    let next = 0; // the first stage neither sent on it nor handed off
+    while (open && next < specs.length) {
+      const spec = specs[next++] as RequestSpec;
+      const sending = sendOn(target, ctx, opts, address, open, spec);
+      if (next < specs.length && !(await settlesWithin(sending, hedgeMs(ctx)))) {
+        handOff(specs.slice(next));
+        next = specs.length;
+      }
+      const r = await sending;
+      if (r.lost) handOff([spec]);
+      else done.push({ spec, r });
+      if (r.lost || !r.open) {
+        await open.conn.close();
+        open = undefined;
+      }
+    }
+    await open?.conn.close();
+    if (connected.open) handOff(specs.slice(next));
+    return connected;
+  });
+  const ownDone = await Promise.all(own);
+  const findings: Finding[] = [...connected.connection];
   const skipped: TargetReport["skipped"] = [];
   const unfinished: Unfinished[] = [];
-  const [first] = results;
-  if (first) findings.push(...first.connection);
-  // The first connection's TCP/TLS findings stand for the address (no stage). A later one is
-  // reported, for its stage, only where it failed differently: the same failure is the address's.
-  const addressCodes = new Set(first?.connection.map((f) => f.code));
-  results.forEach((r, i) => {
-    const stage = target.requests[i]?.stage;
-    if (i > 0)
-      findings.push(
-        ...r.connection
-          .filter((f) => f.status === "fail" && !addressCodes.has(f.code))
-          .map((f) => ({ ...f, stage })),
-      );
+  // A connection of a stage's own is reported, for its stage, only where it failed differently
+  // from the address's: the same failure is the address's.
+  const addressCodes = new Set(connected.connection.map((f) => f.code));
+  for (const { spec, r } of ownDone)
+    findings.push(
+      ...r.connection
+        .filter((f) => f.status === "fail" && !addressCodes.has(f.code))
+        .map((f) => ({ ...f, stage: spec.stage })),
+    );
+  // Cut short or failed before HTTP: no stage had a connection to ride on.
+  const failed = connected.failed;
+  const riders = failed ? specs.map((spec) => ({ spec, r: failed })) : [];
+  for (const { spec, r } of [...riders, ...done, ...ownDone]) {
+    const stage = spec.stage;
     if (r.unfinished) unfinished.push({ layer: r.unfinished, address, stage });
     if (r.http) findings.push(r.http);
     else if (r.notTried.length > 0)
       skipped.push({ address, stage, layers: r.notTried, reason: r.reason });
-  });
+  }
   return { findings, skipped: dedupeSkips(skipped), unfinished };
+}
+
+interface Done {
+  spec: RequestSpec;
+  r: PathResult;
+}
+
+/**
+ * How long a stage's answer is waited for before the stages after it stop waiting their turn on
+ * the connection: a healthy API answers well within it, a hanging one costs this plus one
+ * timeout, not a timeout per stage.
+ */
+const hedgeMs = (ctx: ProbeContext) => ctx.timeoutMs / 4;
+
+/** Whether `p` settles within `ms`. */
+async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const preparedSpec = (
@@ -258,6 +321,65 @@ const preparedSpec = (
   shownHeaders: target.shownHeaders,
 });
 
+/** A verified connection, with what its requests report. */
+interface OpenConnection {
+  conn: HttpConnection;
+  before: Timings;
+  tls: { protocol?: string; cipher?: string };
+}
+
+/** TCP then TLS: the connection's findings, and the connection, or why there is none. */
+async function connect(
+  target: PreparedTarget,
+  ctx: ProbeContext,
+  address: string,
+  servername: string,
+  dnsMs: number,
+): Promise<{ connection: Finding[]; open?: OpenConnection; failed?: PathResult }> {
+  const port = target.port;
+  const tcp = await probeTcp(ctx, { address, port });
+  if (tcp.observation.cancelled) {
+    const failed: PathResult = {
+      connection: [],
+      unfinished: "tcp",
+      notTried: ["tls", "http"],
+      reason: INTERRUPTED,
+    };
+    return { connection: [], failed };
+  }
+  const tcpFinding = classifyTcp(tcp.observation, dnsMs);
+  if (!tcp.socket) {
+    const reason = `${tcpFinding.code} on ${address}`;
+    const connection = [tcpFinding];
+    return { connection, failed: { connection, notTried: ["tls", "http"], reason } };
+  }
+  const tls = await probeTls(ctx, {
+    socket: tcp.socket,
+    servername,
+    secureContext: target.secureContext,
+  });
+  if (tls.observation.cancelled) {
+    const connection = [tcpFinding];
+    const failed: PathResult = {
+      connection,
+      unfinished: "tls",
+      notTried: ["http"],
+      reason: INTERRUPTED,
+    };
+    return { connection, failed };
+  }
+  const tlsFinding = classifyTls(tls.observation, address, tcpFinding.timings, target.insecure);
+  const connection = [tcpFinding, tlsFinding];
+  if (!tls.socket || tlsFinding.status === "fail") {
+    tls.socket?.destroy();
+    const reason = `${tlsFinding.code} on ${address}`;
+    return { connection, failed: { connection, notTried: ["http"], reason } };
+  }
+  const conn = await HttpConnection.open(ctx, { socket: tls.socket, host: servername, port });
+  return { connection, open: { conn, before: tlsFinding.timings, tls: tls.observation } };
+}
+
+/** One check on a connection of its own: TCP, TLS, the stage's request, then the connection closed. */
 async function probePath(
   target: PreparedTarget,
   ctx: ProbeContext,
@@ -266,54 +388,52 @@ async function probePath(
   req: RequestSpec,
   dnsMs: number,
 ): Promise<PathResult> {
-  const port = target.port;
-  const tcp = await probeTcp(ctx, { address, port });
-  if (tcp.observation.cancelled)
-    return { connection: [], unfinished: "tcp", notTried: ["tls", "http"], reason: INTERRUPTED };
-  const tcpFinding = classifyTcp(tcp.observation, dnsMs);
-  if (!tcp.socket)
-    return {
-      connection: [tcpFinding],
-      notTried: ["tls", "http"],
-      reason: `${tcpFinding.code} on ${address}`,
-    };
-  const tls = await probeTls(ctx, {
-    socket: tcp.socket,
-    servername: req.servername,
-    secureContext: target.secureContext,
-  });
-  if (tls.observation.cancelled)
-    return { connection: [tcpFinding], unfinished: "tls", notTried: ["http"], reason: INTERRUPTED };
-  const tlsFinding = classifyTls(tls.observation, address, tcpFinding.timings, target.insecure);
-  if (!tls.socket || tlsFinding.status === "fail") {
-    tls.socket?.destroy();
-    return {
-      connection: [tcpFinding, tlsFinding],
-      notTried: ["http"],
-      reason: `${tlsFinding.code} on ${address}`,
-    };
+  const { connection, open, failed } = await connect(target, ctx, address, req.servername, dnsMs);
+  if (!open) return failed as PathResult;
+  try {
+    const r = await sendOn(target, ctx, opts, address, open, req);
+    return { ...r, connection };
+  } finally {
+    await open.conn.close();
   }
-  const sent = sentRequest(target, tls.observation);
-  const http = await probeHttp(ctx, {
-    socket: tls.socket,
-    host: req.servername,
-    port,
+}
+
+/**
+ * The stage's request on an open connection; `open` when the connection can carry another.
+ * `lost`: the connection was gone before an answer (closed or reset with no status) when it had
+ * already carried one, where a client retries on a new connection rather than blame the stage.
+ */
+async function sendOn(
+  target: PreparedTarget,
+  ctx: ProbeContext,
+  opts: RunOptions,
+  address: string,
+  open: OpenConnection,
+  req: RequestSpec,
+): Promise<PathResult & { open?: OpenConnection; lost?: boolean }> {
+  const sent = sentRequest(target, open.tls);
+  const http = await open.conn.request(ctx, {
     path: req.path,
     headers: req.headers,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
   });
-  if (http.cancelled)
-    return { connection: [tcpFinding, tlsFinding], unfinished: "http", notTried: [], reason: "" };
-  const before: Timings = tlsFinding.timings;
+  if (http.cancelled) return { connection: [], unfinished: "http", notTried: [], reason: "" };
   const httpFinding = classifyHttp(
     withoutSecrets(http, target.secrets),
     { address, stage: req.stage, path: req.path },
-    before,
+    open.before,
     target.expectStatus,
     sent,
   );
   httpFinding.evidence.headers = req.shownHeaders;
-  return { connection: [tcpFinding, tlsFinding], http: httpFinding, notTried: [], reason: "" };
+  return {
+    connection: [],
+    http: httpFinding,
+    notTried: [],
+    reason: "",
+    open: open.conn.reusableAfter(http) ? open : undefined,
+    lost: http.connectionLost !== undefined && open.conn.requests > 1,
+  };
 }
 
 /** What a support case asks about the request besides its ids: when, to which name, over what. */

@@ -72,25 +72,83 @@ const FINISHED = Object.assign(new Error("apigw-diag: check finished, connection
   code: "APIGW_DIAG_FINISHED",
 });
 
+/** One request on its own connection, closed after it. */
 export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<HttpObservation> {
-  const started = performance.now();
-  // From the request's first byte; from the probe's start when it never got that far.
-  const since = () => requestSentAt.get(input.socket) ?? started;
-  const controller = new AbortController();
-  // The connection is handed over as it is: undici speaks HTTP/1.1 on the socket we verified.
-  const undici = await preloadHttp();
-  const { Client } = undici;
-  const client = new Client(`https://${input.host}:${input.port}`, {
-    // Called back on a later tick: undici does not expect the connection to exist already.
-    connect: (_opts, callback) => void setImmediate(() => callback(null, input.socket as never)),
-    pipelining: 1,
-    headersTimeout: ctx.timeoutMs,
-    bodyTimeout: ctx.timeoutMs,
-    maxResponseSize: -1,
-  });
-  const progress: Progress = { chunks: [], bytes: 0 };
+  const conn = await HttpConnection.open(ctx, input);
   try {
-    return await bounded<HttpObservation>(
+    return await conn.request(ctx, input);
+  } finally {
+    await conn.close();
+  }
+}
+
+/** What a request on an open connection needs besides it. */
+export type HttpRequestInput = Pick<HttpInput, "path" | "headers" | "maxBodyBytes">;
+
+/**
+ * One HTTP/1.1 connection over a verified socket, carrying one request at a time: every stage of
+ * an address rides the one connection, as a browser or an SDK would, until the server closes it
+ * or a request on it fails.
+ */
+export class HttpConnection {
+  private closed = false;
+  /** Requests sent on it so far. */
+  requests = 0;
+
+  private constructor(
+    private readonly undici: Undici,
+    private readonly client: Client,
+    private readonly socket: Duplex,
+  ) {
+    client.on("disconnect", () => (this.closed = true));
+    socket.once("close", () => (this.closed = true));
+  }
+
+  static async open(ctx: ProbeContext, input: Pick<HttpInput, "socket" | "host" | "port">) {
+    const undici = await preloadHttp();
+    let handedOver = false;
+    const client = new undici.Client(`https://${input.host}:${input.port}`, {
+      // Called back on a later tick: undici does not expect the connection to exist already. Only
+      // once: a connection that closed is never dialled again behind the probe's back.
+      connect: (_opts, callback) =>
+        void setImmediate(() => {
+          if (handedOver) return callback(RECONNECT, null);
+          handedOver = true;
+          callback(null, input.socket as never);
+        }),
+      pipelining: 1,
+      headersTimeout: ctx.timeoutMs,
+      bodyTimeout: ctx.timeoutMs,
+      maxResponseSize: -1,
+    });
+    return new HttpConnection(undici, client, input.socket);
+  }
+
+  /** Whether another request may be sent: the last one's answer came whole and the connection stays. */
+  reusableAfter(o: HttpObservation): boolean {
+    return (
+      !this.closed &&
+      !this.socket.destroyed &&
+      o.status !== undefined &&
+      o.errorCode === undefined &&
+      !o.timedOut &&
+      !o.cancelled &&
+      !o.bodyIncomplete &&
+      !o.bodyTruncated &&
+      !/\bclose\b/i.test(o.headers?.connection ?? "")
+    );
+  }
+
+  async request(ctx: ProbeContext, input: HttpRequestInput): Promise<HttpObservation> {
+    this.requests++;
+    const started = performance.now();
+    // A request on a reused connection must not start its clock at the previous one's first byte.
+    requestSentAt.delete(this.socket);
+    // From the request's first byte; from the probe's start when it never got that far.
+    const since = () => requestSentAt.get(this.socket) ?? started;
+    const controller = new AbortController();
+    const progress: Progress = { chunks: [], bytes: 0 };
+    return bounded<HttpObservation>(
       ctx,
       (reason) => ({
         requestSent: true,
@@ -100,14 +158,14 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
       }),
       (settle) => {
         let finished = false;
-        request(undici, client, input, controller.signal, since, progress).then(
+        request(this.undici, this.client, input, controller.signal, since, progress).then(
           (o) => {
             finished = true;
             settle(o);
           },
           (err: Error & { code?: string }) =>
             settle({
-              requestSent: true,
+              requestSent: err !== RECONNECT,
               cancelled: false,
               timedOut:
                 err.code === "UND_ERR_HEADERS_TIMEOUT" || err.code === "UND_ERR_BODY_TIMEOUT",
@@ -124,20 +182,30 @@ export async function probeHttp(ctx: ProbeContext, input: HttpInput): Promise<Ht
         };
       },
     );
-  } finally {
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
     // With a reason: without one, undici builds a ClientDestroyedError and, as the socket closes,
     // a SocketError, stacks and all, for every request (0.4 s in a daemon's 25 s --cpu-prof).
-    await client.destroy(FINISHED).catch(() => {});
-    input.socket.destroy();
+    await this.client.destroy(FINISHED).catch(() => {});
+    this.socket.destroy();
   }
 }
+
+/** What undici gets when it would dial a closed connection again. */
+const RECONNECT = Object.assign(new Error("apigw-diag: the connection closed before the request"), {
+  code: "APIGW_DIAG_CONNECTION_CLOSED",
+});
 
 const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
 
 /** undici reports a FIN as UND_ERR_SOCKET ("other side closed") and passes a RST through. */
 function lostHow(code: string | undefined): HttpObservation["connectionLost"] {
   if (RESET_CODES.has(code ?? "")) return "reset";
-  return code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED" ? "closed" : undefined;
+  return code === "UND_ERR_SOCKET" || code === "UND_ERR_CLOSED" || code === RECONNECT.code
+    ? "closed"
+    : undefined;
 }
 
 /** What has arrived so far, kept so a stalled or broken body still reports the status. */
@@ -164,7 +232,7 @@ function soFar(p: Progress): Partial<HttpObservation> {
 async function request(
   undici: Undici,
   client: Client,
-  input: HttpInput,
+  input: HttpRequestInput,
   signal: AbortSignal,
   since: () => number,
   p: Progress,

@@ -299,11 +299,11 @@ describe("/probe against the simulator", () => {
     let text = MODULES(sim);
     const d = await start(settingsWith(sim, text), { reload: () => settingsWith(sim, text) });
     text = text.replace("  sim:", "  renamed:");
-    expect(d.reload()).toBe(true);
+    expect(await d.reload()).toBe(true);
     expect((await get(d, probePath(sim))).status).toBe(400);
     expect((await get(d, probePath(sim, "renamed"))).status).toBe(200);
     text = `${text}\n  broken: { apiId: NOPE, stages: [prod] }\n`;
-    expect(d.reload()).toBe(false); // refused: the modules in force stay
+    expect(await d.reload()).toBe(false); // refused: the modules in force stay
     expect((await get(d, probePath(sim, "renamed"))).status).toBe(200);
   });
 });
