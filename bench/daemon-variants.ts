@@ -60,6 +60,18 @@ const VARIANTS: Variant[] = [
     flags: ["--no-sparkplug", "--v8-pool-size=1", "--max-semi-space-size=4"],
   },
   {
+    name: "trim-128k",
+    flags: [],
+    env: { ...DAEMON_ENV, MALLOC_TRIM_THRESHOLD_: "131072" },
+  },
+  { name: "budget-4x", flags: ["--interrupt-budget=270336"] },
+  { name: "budget-16x", flags: ["--interrupt-budget=1081344"] },
+  {
+    name: "trim-128k-growing-10",
+    flags: ["--heap-growing-percent=10"],
+    env: { ...DAEMON_ENV, MALLOC_TRIM_THRESHOLD_: "131072" },
+  },
+  {
     name: "lean-growing-10",
     flags: ["--no-sparkplug", "--v8-pool-size=1", "--heap-growing-percent=10"],
   },
