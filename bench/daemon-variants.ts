@@ -65,6 +65,7 @@ const VARIANTS: Variant[] = [
     env: { ...DAEMON_ENV, MALLOC_TRIM_THRESHOLD_: "131072" },
   },
   { name: "budget-4x", flags: ["--interrupt-budget=270336"] },
+  { name: "compact-every-gc", flags: ["--compact-on-every-full-gc"] },
   { name: "budget-16x", flags: ["--interrupt-budget=1081344"] },
   {
     name: "trim-128k-growing-10",
