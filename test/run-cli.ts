@@ -8,10 +8,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** Runs the built CLI with `node` (default: the Node running the tests). */
+export function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  node = process.execPath,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
-      process.execPath,
+      node,
       ["dist/cli.js", ...args],
       {
         // Never the machine's resolver: tests talk to loopback only.
@@ -45,4 +50,16 @@ export function diagnoseFlags(
     "--private-cidr=127.0.0.0/8",
     "--no-compare-os",
   ];
+}
+
+/**
+ * A `node` of the container's line (Node 22, which has what Node 20 lacks, such as the compile
+ * cache): `.ci/run` installs one from the npm registry and names it in APIGW_DIAG_TEST_NODE.
+ * Under CI it must be there.
+ */
+export function containerNode(): string | undefined {
+  const node = process.env.APIGW_DIAG_TEST_NODE;
+  if (!node && process.env.CI === "true")
+    throw new Error("CI=true but APIGW_DIAG_TEST_NODE is unset: .ci/run installs that node");
+  return node || undefined;
 }
