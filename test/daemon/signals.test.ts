@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { containerNode } from "../run-cli.js";
 import { simulatorConfig, waitFor } from "./helpers.js";
 
 type Line = Record<string, unknown> & { event?: string; level: number };
@@ -17,9 +18,9 @@ interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startCli(config: string): Child {
+function startCli(config: string, node = process.execPath): Child {
   const proc = spawn(
-    process.execPath,
+    node,
     ["dist/cli.js", "daemon", "--config", config, "--listen", "127.0.0.1:0"],
     {
       stdio: ["ignore", "pipe", "pipe"],
@@ -41,6 +42,14 @@ function startCli(config: string): Child {
   );
   return { proc, lines, stderr: () => err, exited };
 }
+
+// The config is read in a worker thread: on the Node running the tests, and on the container's
+// line when one is given (.ci/run gives one).
+const container = containerNode();
+const NODES: [string, string][] = [
+  ["the Node running the tests", process.execPath],
+  ...(container ? ([["the container's Node line", container]] as [string, string][]) : []),
+];
 
 const count = (c: Child, event: string) => c.lines.filter((l) => l.event === event).length;
 
@@ -64,46 +73,49 @@ describe("daemon signals (child process)", () => {
     child = undefined;
   });
 
-  it("reloads on SIGHUP, keeps the old config when the new one is invalid, exits 0 on SIGTERM", async () => {
-    const config = path.join(dir, "daemon.yaml");
-    writeFileSync(config, simulatorConfig(sim, { interval: "200ms" }));
-    const c = (child = startCli(config));
-    const listening = await waitFor("listening", () =>
-      c.lines.find((l) => l.event === "listening"),
-    );
-    const base = `http://127.0.0.1:${listening.port as number}`;
-    await waitFor("a run", () => count(c, "run") > 0 || undefined);
+  it.each(NODES)(
+    "reloads on SIGHUP, keeps the old config when the new one is invalid, exits 0 on SIGTERM (%s)",
+    async (_, node) => {
+      const config = path.join(dir, "daemon.yaml");
+      writeFileSync(config, simulatorConfig(sim, { interval: "200ms" }));
+      const c = (child = startCli(config, node));
+      const listening = await waitFor("listening", () =>
+        c.lines.find((l) => l.event === "listening"),
+      );
+      const base = `http://127.0.0.1:${listening.port as number}`;
+      await waitFor("a run", () => count(c, "run") > 0 || undefined);
 
-    writeFileSync(config, "targets: [\n  - name: broken\n");
-    c.proc.kill("SIGHUP");
-    const failed = await waitFor("reload_failed", () =>
-      c.lines.find((l) => l.event === "reload_failed"),
-    );
-    expect(failed.level).toBe(50);
-    expect(failed.reason).toMatch(/not valid YAML or JSON/);
-    const runsBefore = count(c, "run");
-    await waitFor("runs to go on", () => count(c, "run") > runsBefore + 1 || undefined);
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    expect(c.lines.filter((l) => l.event === "run").every((l) => l.target === "sim")).toBe(true);
+      writeFileSync(config, "targets: [\n  - name: broken\n");
+      c.proc.kill("SIGHUP");
+      const failed = await waitFor("reload_failed", () =>
+        c.lines.find((l) => l.event === "reload_failed"),
+      );
+      expect(failed.level).toBe(50);
+      expect(failed.reason).toMatch(/not valid YAML or JSON/);
+      const runsBefore = count(c, "run");
+      await waitFor("runs to go on", () => count(c, "run") > runsBefore + 1 || undefined);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect(c.lines.filter((l) => l.event === "run").every((l) => l.target === "sim")).toBe(true);
 
-    writeFileSync(config, simulatorConfig(sim, { name: "renamed", interval: "200ms" }));
-    c.proc.kill("SIGHUP");
-    await waitFor("reload", () => c.lines.find((l) => l.event === "reload"));
-    await waitFor("a run of the renamed target", () =>
-      c.lines.find((l) => l.event === "run" && l.target === "renamed"),
-    );
-    const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/apigw_diag_target_verdict\{target="renamed",verdict="healthy"\} 1/);
-    expect(metrics).not.toMatch(/target="sim"/);
+      writeFileSync(config, simulatorConfig(sim, { name: "renamed", interval: "200ms" }));
+      c.proc.kill("SIGHUP");
+      await waitFor("reload", () => c.lines.find((l) => l.event === "reload"));
+      await waitFor("a run of the renamed target", () =>
+        c.lines.find((l) => l.event === "run" && l.target === "renamed"),
+      );
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(/apigw_diag_target_verdict\{target="renamed",verdict="healthy"\} 1/);
+      expect(metrics).not.toMatch(/target="sim"/);
 
-    const sent = Date.now();
-    c.proc.kill("SIGTERM");
-    const { code } = await c.exited;
-    expect(code).toBe(0);
-    expect(Date.now() - sent).toBeLessThan(5_000);
-    expect(c.lines.at(-1)).toMatchObject({ event: "stopped" });
-    expect(c.stderr()).toBe("");
-  });
+      const sent = Date.now();
+      c.proc.kill("SIGTERM");
+      const { code } = await c.exited;
+      expect(code).toBe(0);
+      expect(Date.now() - sent).toBeLessThan(5_000);
+      expect(c.lines.at(-1)).toMatchObject({ event: "stopped" });
+      expect(c.stderr()).toBe("");
+    },
+  );
 
   it("exits 3 with one line at start when its caFile cannot be read", async () => {
     const config = path.join(dir, "no-ca.yaml");
