@@ -76,7 +76,11 @@ describe("against servers that close", () => {
     await Promise.all(peers.splice(0).map((p) => p.close()));
   });
 
-  async function diagnosePeer(peer: Peer, stages: string[]): Promise<TargetReport> {
+  async function diagnosePeer(
+    peer: Peer,
+    stages: string[],
+    opts: { concurrency?: number } = {},
+  ): Promise<TargetReport> {
     peers.push(peer);
     const [target] = resolveSettings(
       {
@@ -93,7 +97,7 @@ describe("against servers that close", () => {
       {},
       {},
     ).targets;
-    const report = await diagnoseTarget(target!);
+    const report = await diagnoseTarget(target!, opts);
     await expect.poll(() => peer.closed, { timeout: 2000 }).toBe(peer.accepted);
     return report;
   }
@@ -139,6 +143,9 @@ describe("against servers that close", () => {
     const r = await diagnosePeer(peer, ["prod", "v2", "v3"]);
     expect(httpCodes(r).sort()).toEqual(["prod HTTP_OK", "v2 HTTP_OK", "v3 HTTP_OK"]);
     expect(peer.accepted).toBe(3);
+    // One connection at a time: the stages handed off wait for the slot the first one frees.
+    const one = await diagnosePeer(peer, ["prod", "v2", "v3"], { concurrency: 1 });
+    expect(httpCodes(one).sort()).toEqual(["prod HTTP_OK", "v2 HTTP_OK", "v3 HTTP_OK"]);
   });
 
   it("costs about one timeout when no stage is ever answered, not one per stage", async () => {
