@@ -1,20 +1,17 @@
 // One connection per address: every stage's request rides it in turn, and a connection that
 // cannot carry the next request hands the stages left to connections of their own.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { resolveSettings } from "../../src/config/load.js";
 import { diagnoseTarget } from "../../src/diagnose/run.js";
-import {
-  DEFAULT_API_ID,
-  DEFAULT_ENDPOINT,
-  startSimulator,
-  type Simulator,
-} from "../../src/simulator/index.js";
+import { DEFAULT_ENDPOINT, startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { TargetReport } from "../../src/types.js";
 import { simTarget } from "../helpers.js";
-import { addressReply, dnsPeer, tcpPeer, tlsPeer, type Peer } from "../hostile/servers.js";
+import {
+  peerEndpoint,
+  tcpPeer,
+  tlsPeer,
+  type Peer,
+  type PeerEndpoint,
+} from "../hostile/servers.js";
 
 const APIGW = "x-amzn-RequestId: 11111111-2222-3333-4444-555555555555\r\n";
 const OK = `HTTP/1.1 200 OK\r\n${APIGW}content-type: application/json\r\ncontent-length: 2\r\n`;
@@ -56,22 +53,12 @@ describe("against the simulator", () => {
 });
 
 describe("against servers that close", () => {
-  let dns: Peer;
-  let dir: string;
-  let caFile: string;
+  let endpoint: PeerEndpoint;
   const peers: Peer[] = [];
   beforeAll(async () => {
-    dns = await dnsPeer((q, reply) => reply(addressReply(q, ["127.0.0.1"])));
-    dir = mkdtempSync(join(tmpdir(), "apigw-diag-reuse-"));
-    caFile = join(dir, "ca.pem");
-    const probe = await tlsPeer(DEFAULT_ENDPOINT, () => {});
-    writeFileSync(caFile, probe.caPem);
-    await probe.close();
+    endpoint = await peerEndpoint();
   });
-  afterAll(async () => {
-    await dns.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endpoint.close());
   afterEach(async () => {
     await Promise.all(peers.splice(0).map((p) => p.close()));
   });
@@ -82,22 +69,8 @@ describe("against servers that close", () => {
     opts: { concurrency?: number } = {},
   ): Promise<TargetReport> {
     peers.push(peer);
-    const [target] = resolveSettings(
-      {
-        endpoint: DEFAULT_ENDPOINT,
-        apiId: DEFAULT_API_ID,
-        stages,
-        resolvers: [`127.0.0.1:${dns.port}`],
-        port: peer.port,
-        caFile,
-        privateCidrs: ["127.0.0.0/8"],
-        compareOs: false,
-        timeout: "600ms",
-      },
-      {},
-      {},
-    ).targets;
-    const report = await diagnoseTarget(target!, opts);
+    const target = endpoint.target(peer, stages, "600ms");
+    const report = await diagnoseTarget(target, opts);
     await expect.poll(() => peer.closed, { timeout: 2000 }).toBe(peer.accepted);
     return report;
   }

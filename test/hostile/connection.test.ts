@@ -1,38 +1,31 @@
 // Hostile peers after DNS: a server that accepts and says nothing, trickles bytes, floods, hangs
 // up mid-header, speaks HTTP/1.0 or garbage, or resets after the request. Each diagnosis ends
 // in about one phase timeout with a classified finding, and leaves no socket open.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type net from "node:net";
 import type tls from "node:tls";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { resolveSettings } from "../../src/config/load.js";
 import { diagnoseTarget } from "../../src/diagnose/run.js";
 import { DEFAULT_API_ID, DEFAULT_ENDPOINT } from "../../src/simulator/index.js";
 import type { FindingOf, Layer, TargetReport } from "../../src/types.js";
-import { addressReply, dnsPeer, openTcpHandles, tcpPeer, tlsPeer, type Peer } from "./servers.js";
+import {
+  openTcpHandles,
+  peerEndpoint,
+  tcpPeer,
+  tlsPeer,
+  type Peer,
+  type PeerEndpoint,
+} from "./servers.js";
 
 const TIMEOUT = 600;
 const APIGW = "x-amzn-RequestId: 11111111-2222-3333-4444-555555555555\r\n";
-let dns: Peer;
-let dir: string;
-let caFile: string;
+let endpoint: PeerEndpoint;
 const peers: Peer[] = [];
 const timers: NodeJS.Timeout[] = [];
 
 beforeAll(async () => {
-  dns = await dnsPeer((q, reply) => reply(addressReply(q, ["127.0.0.1"])));
-  dir = mkdtempSync(join(tmpdir(), "apigw-diag-hostile-"));
-  caFile = join(dir, "ca.pem");
-  const probe = await tlsPeer(DEFAULT_ENDPOINT, () => {});
-  writeFileSync(caFile, probe.caPem);
-  await probe.close();
+  endpoint = await peerEndpoint();
 });
-afterAll(async () => {
-  await dns.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => endpoint.close());
 afterEach(async () => {
   timers.splice(0).forEach((t) => clearInterval(t));
   await Promise.all(peers.splice(0).map((p) => p.close()));
@@ -42,23 +35,9 @@ afterEach(async () => {
 async function diagnosePeer(peer: Peer, stages = ["prod"]): Promise<TargetReport> {
   peers.push(peer);
   const before = openTcpHandles();
-  const [target] = resolveSettings(
-    {
-      endpoint: DEFAULT_ENDPOINT,
-      apiId: DEFAULT_API_ID,
-      stages,
-      resolvers: [`127.0.0.1:${dns.port}`],
-      port: peer.port,
-      caFile,
-      privateCidrs: ["127.0.0.0/8"],
-      compareOs: false,
-      timeout: `${TIMEOUT}ms`,
-    },
-    {},
-    {},
-  ).targets;
+  const target = endpoint.target(peer, stages, `${TIMEOUT}ms`);
   const started = performance.now();
-  const report = await diagnoseTarget(target!);
+  const report = await diagnoseTarget(target);
   // dns, tcp, tls and http each have a budget; a hang in one of them costs about one timeout.
   expect(performance.now() - started).toBeLessThan(3 * TIMEOUT + 1000);
   expect(peer.accepted).toBeGreaterThan(0);

@@ -2,10 +2,16 @@
 // test gives it, and records what the client did (connections, closes), so a test can check
 // that nothing stays open.
 import dgram from "node:dgram";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import tls from "node:tls";
 import dnsPacket, { type Answer, type DecodedPacket } from "dns-packet";
+import { resolveSettings } from "../../src/config/load.js";
+import type { PreparedTarget } from "../../src/config/prepare.js";
 import { simulatorCerts } from "../../src/simulator/certs.js";
+import { DEFAULT_API_ID, DEFAULT_ENDPOINT } from "../../src/simulator/index.js";
 
 export interface Peer {
   port: number;
@@ -178,4 +184,52 @@ export function prng(seed: number): () => number {
 /** Open TCP handles in this process (sockets and servers), to compare before and after. */
 export function openTcpHandles(): number {
   return process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+}
+
+/**
+ * What a test needs to diagnose a peer as the endpoint: a resolver answering 127.0.0.1, and a CA
+ * file that trusts tlsPeer's certificates.
+ */
+export interface PeerEndpoint {
+  dns: Peer;
+  caFile: string;
+  /** The target for `peer`: the default endpoint and API id, on the peer's port. */
+  target(peer: Peer, stages: string[], timeout: string): PreparedTarget;
+  close(): Promise<void>;
+}
+
+export async function peerEndpoint(): Promise<PeerEndpoint> {
+  const dns = await dnsPeer((q, reply) => reply(addressReply(q, ["127.0.0.1"])));
+  const dir = mkdtempSync(join(tmpdir(), "apigw-diag-peer-"));
+  const caFile = join(dir, "ca.pem");
+  const probe = await tlsPeer(DEFAULT_ENDPOINT, () => {});
+  writeFileSync(caFile, probe.caPem);
+  await probe.close();
+  return {
+    dns,
+    caFile,
+    target: (peer, stages, timeout) => {
+      const [target] = resolveSettings(
+        {
+          endpoint: DEFAULT_ENDPOINT,
+          apiId: DEFAULT_API_ID,
+          stages,
+          resolvers: [`127.0.0.1:${dns.port}`],
+          port: peer.port,
+          caFile,
+          privateCidrs: ["127.0.0.0/8"],
+          compareOs: false,
+          timeout,
+        },
+        {},
+        {},
+      ).targets;
+      if (!target) throw new Error("no target");
+      return target;
+    },
+    close: async () => {
+      await dns.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
