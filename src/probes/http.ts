@@ -91,7 +91,6 @@ export type HttpRequestInput = Pick<HttpInput, "path" | "headers" | "maxBodyByte
  * or a request on it fails.
  */
 export class HttpConnection {
-  private closed = false;
   /** Requests sent on it so far. */
   requests = 0;
 
@@ -99,10 +98,7 @@ export class HttpConnection {
     private readonly undici: Undici,
     private readonly client: Client,
     private readonly socket: Duplex,
-  ) {
-    client.on("disconnect", () => (this.closed = true));
-    socket.once("close", () => (this.closed = true));
-  }
+  ) {}
 
   static async open(ctx: ProbeContext, input: Pick<HttpInput, "socket" | "host" | "port">) {
     const undici = await preloadHttp();
@@ -127,7 +123,6 @@ export class HttpConnection {
   /** Whether another request may be sent: the last one's answer came whole and the connection stays. */
   reusableAfter(o: HttpObservation): boolean {
     return (
-      !this.closed &&
       !this.socket.destroyed &&
       o.status !== undefined &&
       o.errorCode === undefined &&
@@ -185,7 +180,6 @@ export class HttpConnection {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     // With a reason: without one, undici builds a ClientDestroyedError and, as the socket closes,
     // a SocketError, stacks and all, for every request (0.4 s in a daemon's 25 s --cpu-prof).
     await this.client.destroy(FINISHED).catch(() => {});
