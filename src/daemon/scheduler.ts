@@ -2,6 +2,7 @@
 // hit an endpoint in lockstep. A job's next run is planned only when its current run ends, so
 // two runs of one job never overlap; a shared queue bounds how many run at once.
 import { setMaxListeners } from "node:events";
+import { settlesWithin } from "../probes/context.js";
 
 export interface Job {
   name: string;
@@ -129,13 +130,7 @@ export class Scheduler {
 
   private async settled(ms: number): Promise<boolean> {
     if (this.running.size === 0) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([
-      Promise.allSettled([...this.running.values()].map((r) => r.done)),
-      timeout,
-    ]);
-    clearTimeout(timer);
+    await settlesWithin(Promise.allSettled([...this.running.values()].map((r) => r.done)), ms);
     return this.running.size === 0;
   }
 

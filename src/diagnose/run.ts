@@ -3,7 +3,7 @@
 // not one per check. A cancelled run (SIGINT, SIGTERM, daemon shutdown) ends every phase at once
 // and says what did not finish.
 import pLimit, { type LimitFunction } from "p-limit";
-import type { ProbeContext } from "../probes/context.js";
+import { settlesWithin, type ProbeContext } from "../probes/context.js";
 import { probeDns, type DnsObservation } from "../probes/dns.js";
 import { HttpConnection, preloadHttp, type HttpObservation } from "../probes/http.js";
 import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
@@ -299,17 +299,6 @@ interface Done {
  * timeout, not a timeout per stage.
  */
 const hedgeMs = (ctx: ProbeContext) => ctx.timeoutMs / 4;
-
-/** Whether `p` settles within `ms`. */
-async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const preparedSpec = (
   target: PreparedTarget,

@@ -21,6 +21,21 @@ export const ended = (reason: EndReason) => ({
 
 export const elapsed = (since: number): number => Math.round((performance.now() - since) * 10) / 10;
 
+/** Whether `p` settles (either way) within `ms`; the timer is cleared whatever the answer. */
+export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = p.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Runs `body` with a settle-once callback bounded by the phase timeout and the cancel signal;
  * `onEnd` is told which of the two ended it. `cleanup` always runs, exactly once.
