@@ -1,6 +1,7 @@
 // 1. A healthy endpoint: `diagnose` against the dig + curl runbook doing the same checks.
 import {
   CLI_ARGV,
+  FLOOR,
   RUNBOOK,
   fmt,
   interleaved,
@@ -48,24 +49,29 @@ export function runbookArgs(sim: SimInfo, timeoutSeconds: number): string[] {
 
 export async function healthy(reps: number): Promise<Figure[]> {
   const sim = await startSimulator(healthyEndpoint());
+  const fourOfFour = (who: string) => (t: { stdout: string }) =>
+    t.stdout.trim() === "4/4" ? undefined : `${who} saw ${t.stdout.trim()}`;
   try {
-    const [tool, runbook] = await interleaved(
+    const [tool, runbook, floor] = await interleaved(
       [
         {
           cmd: process.execPath,
           args: diagnoseArgs(sim.info, "2s"),
           check: (t) => (t.code === 0 ? undefined : `exit ${t.code}, expected 0 (healthy)`),
         },
+        { cmd: "bash", args: runbookArgs(sim.info, 2), check: fourOfFour("runbook") },
+        // The same arguments as the runbook's: node instead of bash, the floor instead of it.
         {
-          cmd: "bash",
-          args: runbookArgs(sim.info, 2),
-          check: (t) => (t.stdout.trim() === "4/4" ? undefined : `runbook saw ${t.stdout.trim()}`),
+          cmd: process.execPath,
+          args: [FLOOR, ...runbookArgs(sim.info, 2).slice(1)],
+          check: fourOfFour("floor"),
         },
       ],
       reps,
     );
     const a = median(tool ?? []);
     const b = median(runbook ?? []);
+    const c = median(floor ?? []);
     return [
       {
         section: "healthy",
@@ -87,6 +93,21 @@ export async function healthy(reps: number): Promise<Figure[]> {
         value: ratio(a, b),
         goal: "<= 1.00x",
         met: a <= b,
+      },
+      {
+        section: "healthy",
+        label: "floor: the runbook's checks, node built-ins",
+        value: fmt(c),
+        goal: "",
+        met: undefined,
+      },
+      {
+        section: "healthy",
+        label: "ratio floor / runbook",
+        value: ratio(c, b),
+        goal: "",
+        met: undefined,
+        note: "what any node program needs at least",
       },
     ];
   } finally {

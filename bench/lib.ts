@@ -40,6 +40,8 @@ export const DAEMON_ENV: Record<string, string> = (() => {
 })();
 export const SIMULATOR = path.join(ROOT, "dist/simulator/main.js");
 export const RUNBOOK = path.join(ROOT, "bench/runbook.sh");
+/** The runbook's checks by the smallest Node program that does them: a floor under diagnose. */
+export const FLOOR = path.join(ROOT, "bench/floor.cjs");
 
 export type SimInfo = ReadyLine;
 
