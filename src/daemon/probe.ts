@@ -1,13 +1,13 @@
 // GET /probe?module=NAME&target=HOST: one diagnosis on demand, answered in Prometheus text, the
 // way blackbox_exporter serves its multi-target pattern. Each answer has its own registry, so a
 // probe leaves nothing behind in /metrics; the number running at once is bounded.
-import { performance } from "node:perf_hooks";
 import type { LimitFunction } from "p-limit";
 import type { Logger } from "pino";
 import { Gauge, Registry } from "prom-client";
 import type { ProbeModules } from "../config/modules.js";
 import type { PreparedTarget } from "../config/prepare.js";
 import type { RunOptions } from "../diagnose/run.js";
+import { now } from "../probes/context.js";
 import { UsageError, type TargetReport } from "../types.js";
 import { reportGauges } from "./metrics.js";
 
@@ -72,12 +72,12 @@ export class Prober {
     gone: AbortSignal,
   ): Promise<ProbeReply> {
     const deadline = AbortSignal.timeout(budgetMs);
-    const started = performance.now();
+    const started = now();
     const report = await this.deps.run(target, {
       signal: AbortSignal.any([deadline, gone]),
       limit: this.deps.limit,
     });
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = (now() - started) / 1000;
     const timedOut = deadline.aborted;
     this.deps.log[timedOut ? "warn" : "debug"](
       {

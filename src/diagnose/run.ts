@@ -3,7 +3,7 @@
 // not one per check. A cancelled run (SIGINT, SIGTERM, daemon shutdown) ends every phase at once
 // and says what did not finish.
 import pLimit, { type LimitFunction } from "p-limit";
-import { settlesWithin, type ProbeContext } from "../probes/context.js";
+import { now, settlesWithin, type ProbeContext } from "../probes/context.js";
 import { probeDns, type DnsObservation } from "../probes/dns.js";
 import { HttpConnection, preloadHttp, type HttpObservation } from "../probes/http.js";
 import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
@@ -54,12 +54,12 @@ const DEFAULT_BODY_CAP = 64 * 1024;
 /** One run of every target, sharing one connection limit. */
 export async function diagnose(targets: PreparedTarget[], opts: RunOptions = {}): Promise<Report> {
   const startedAt = new Date();
-  const started = performance.now();
+  const started = now();
   const shared = { ...opts, limit: opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY) };
   const reports = await Promise.all(targets.map((t) => diagnoseTarget(t, shared)));
   return buildReport(reports, {
     startedAt,
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(now() - started),
     cancelled: opts.signal?.aborted ?? false,
   });
 }
@@ -71,7 +71,7 @@ export async function diagnoseTarget(
   // Before any phase's clock starts: loading it blocks the event loop, which inside a phase would
   // be reported as the network's time (a DNS answer or a handshake read late). Once per process.
   await preloadHttp();
-  const started = performance.now();
+  const started = now();
   const ctx: ProbeContext = {
     signal: opts.signal ?? new AbortController().signal,
     timeoutMs: target.timeoutMs,
@@ -145,7 +145,7 @@ export async function diagnoseTarget(
     skipped,
     unfinished,
     insecure: target.insecure,
-    durationMs: Math.round(performance.now() - started),
+    durationMs: Math.round(now() - started),
     findings,
   };
 }

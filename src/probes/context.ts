@@ -19,7 +19,16 @@ export const ended = (reason: EndReason) => ({
   cancelled: reason === "cancelled",
 });
 
-export const elapsed = (since: number): number => Math.round((performance.now() - since) * 10) / 10;
+const ORIGIN = process.hrtime.bigint();
+
+/**
+ * Milliseconds on the monotonic clock, the clock of every phase timing. Not the global
+ * `performance`: its first use loads perf_hooks and seven more of Node's modules, each compiled
+ * from source at every one-shot start under the bin's V8 flag (docs/performance.md).
+ */
+export const now = (): number => Number(process.hrtime.bigint() - ORIGIN) / 1e6;
+
+export const elapsed = (since: number): number => Math.round((now() - since) * 10) / 10;
 
 /** Whether `p` settles (either way) within `ms`; the timer is cleared whatever the answer. */
 export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -4,7 +4,7 @@ import { randomInt } from "node:crypto";
 import dgram from "node:dgram";
 import net from "node:net";
 import dnsPacket, { type Answer, type DecodedPacket } from "dns-packet";
-import { bounded, elapsed, type ProbeContext } from "./context.js";
+import { bounded, elapsed, now, type ProbeContext } from "./context.js";
 
 export type RecordType = "A" | "AAAA";
 
@@ -47,7 +47,7 @@ interface Outcome {
 }
 
 export async function probeDns(ctx: ProbeContext, input: DnsInput): Promise<DnsObservation> {
-  const started = performance.now();
+  const started = now();
   const id = randomInt(0, 65_536);
   const query = dnsPacket.encode({
     type: "query",

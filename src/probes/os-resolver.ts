@@ -2,7 +2,7 @@
 // with what the DNS servers say: an override there silently sends traffic elsewhere.
 import { spawn } from "node:child_process";
 import { lookup } from "node:dns/promises";
-import { bounded, elapsed, ended, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, now, type ProbeContext } from "./context.js";
 
 export interface OsLookupObservation {
   name: string;
@@ -73,7 +73,7 @@ export async function probeOsLookup(
   name: string,
   lookupFn: LookupFn = inProcessLookup,
 ): Promise<OsLookupObservation> {
-  const started = performance.now();
+  const started = now();
   const controller = new AbortController();
   return bounded<OsLookupObservation>(
     ctx,

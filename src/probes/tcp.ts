@@ -1,5 +1,5 @@
 import net from "node:net";
-import { bounded, elapsed, ended, type Connected, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, now, type Connected, type ProbeContext } from "./context.js";
 
 export interface TcpInput {
   address: string;
@@ -24,7 +24,7 @@ export async function probeTcp(
   ctx: ProbeContext,
   input: TcpInput,
 ): Promise<Connected<TcpObservation, net.Socket>> {
-  const started = performance.now();
+  const started = now();
   const base = { address: input.address, port: input.port, cancelled: false };
   let socket: net.Socket | undefined;
   const observation = await bounded<TcpObservation>(

@@ -1,6 +1,6 @@
 import type net from "node:net";
 import tls from "node:tls";
-import { bounded, elapsed, ended, type Connected, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, now, type Connected, type ProbeContext } from "./context.js";
 import { cachePeerCertificate } from "./peer-cert.js";
 
 export interface TlsInput {
@@ -48,7 +48,7 @@ export async function probeTls(
   ctx: ProbeContext,
   input: TlsInput,
 ): Promise<Connected<TlsObservation, tls.TLSSocket>> {
-  const started = performance.now();
+  const started = now();
   const base = { servername: input.servername, cancelled: false };
   let tlsSocket: tls.TLSSocket | undefined;
   const observation = await bounded<TlsObservation>(
