@@ -2,7 +2,7 @@
 // type-checked and emitted dist/. One file per command instead of hundreds of ESM and CommonJS
 // modules to resolve and wrap is most of what `apigw-diag` costs to start. The rest of dist/
 // (dist/simulator/main.js for the namespace lab and the container) stays as tsc emitted it.
-import { chmod, readdir, rm, writeFile } from "node:fs/promises";
+import { chmod, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import path from "node:path";
 import { build } from "esbuild";
@@ -27,6 +27,88 @@ const lazyUndiciH2 = {
       resolveDir: args.pluginData,
       loader: "js",
     }));
+  },
+};
+
+// Top-level requires of built-ins in dependencies, for what a run never or seldom calls: each such
+// module is loaded, and compiled from source under the bin's V8 flag, at every start (node:http
+// and its parts, worker_threads and its messaging: 6-9 ms of a healthy one-shot on Node 22 and
+// 20, docs/performance.md). Each edit moves one require to the first call that needs it; the
+// text replaced must be found exactly once, or the build fails: a new release of the dependency
+// is then read again, not silently loaded whole. Lines are kept, so stack traces still point
+// into the dependency's own source.
+const DEFERRED = [
+  {
+    file: "undici/lib/core/util.js",
+    edits: [
+      // Only a stream whose constructor is named so can be one: node:http is loaded for no other.
+      [
+        "const { IncomingMessage } = require('node:http')",
+        "const isIncomingMessage = (c) => c?.name === 'IncomingMessage' && c === require('node:http').IncomingMessage",
+      ],
+      [
+        "Object.getPrototypeOf(stream).constructor === IncomingMessage",
+        "isIncomingMessage(Object.getPrototypeOf(stream).constructor)",
+      ],
+    ],
+  },
+  {
+    // Asked only when a Client is made without maxHeaderSize (src/probes/http.ts gives it).
+    file: "undici/lib/dispatcher/client.js",
+    edits: [
+      ["const http = require('node:http')", "// node:http: see getDefaultNodeMaxHeaderSize"],
+      [
+        "const getDefaultNodeMaxHeaderSize = http &&",
+        "const getDefaultNodeMaxHeaderSize = () => (http => http &&",
+      ],
+      [
+        ": () => { throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid') }",
+        ": () => { throw new InvalidArgumentError('http module not available or http.maxHeaderSize invalid') })(require('node:http'))()",
+      ],
+    ],
+  },
+  {
+    // Asked only for an asynchronous destination; apigw-diag's is synchronous (src/log.ts).
+    file: "pino/lib/tools.js",
+    edits: [
+      [
+        "const { isMainThread } = require('worker_threads')",
+        "const isMainThread = () => require('worker_threads').isMainThread",
+      ],
+      ["if (!opts.sync && isMainThread) {", "if (!opts.sync && isMainThread()) {"],
+    ],
+  },
+  {
+    // pino's transports run in a worker thread; apigw-diag configures none.
+    file: "pino/lib/transport.js",
+    edits: [
+      [
+        "const ThreadStream = require('thread-stream')",
+        "let ThreadStreamClass; function ThreadStream (opts) { return new (ThreadStreamClass ??= require('thread-stream'))(opts) }",
+      ],
+    ],
+  },
+];
+const deferredApplied = new Set();
+const deferBuiltins = {
+  name: "defer-builtins",
+  setup(b) {
+    b.onLoad(
+      { filter: /[\\/]node_modules[\\/](undici|pino)[\\/]lib[\\/].*\.js$/ },
+      async (args) => {
+        const patch = DEFERRED.find((p) => args.path.endsWith(path.join("node_modules", p.file)));
+        if (!patch) return;
+        let contents = await readFile(args.path, "utf8");
+        for (const [from, to] of patch.edits) {
+          const at = contents.indexOf(from);
+          if (at < 0 || contents.indexOf(from, at + 1) >= 0)
+            throw new Error(`bundle: ${patch.file}: "${from}" is not there exactly once`);
+          contents = contents.slice(0, at) + to + contents.slice(at + from.length);
+        }
+        deferredApplied.add(patch.file);
+        return { contents, loader: "js" };
+      },
+    );
   },
 };
 
@@ -86,7 +168,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
-  plugins: [lazyUndiciH2],
+  plugins: [lazyUndiciH2, deferBuiltins],
   metafile: true,
   write: false,
   // CommonJS dependencies call require() for Node's built-ins; an ES module has none.
@@ -109,6 +191,8 @@ for (const file of result.outputFiles) {
   await writeFile(file.path, code);
 }
 
+for (const { file } of DEFERRED)
+  if (!deferredApplied.has(file)) throw new Error(`bundle: ${file} was not bundled: see DEFERRED`);
 if (!lazyH2Applied)
   throw new Error("bundle: undici's client.js no longer requires ./client-h2.js: see lazyUndiciH2");
 

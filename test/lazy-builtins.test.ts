@@ -58,6 +58,15 @@ describe("a healthy one-shot diagnose", () => {
     expect(loaded).not.toContain("http2");
   });
 
+  it("does not load node:http, worker_threads or perf_hooks, which it never calls", async () => {
+    const loaded = await builtinsOfADiagnose();
+    expect(loaded).toContain("tls");
+    // undici's and pino's top-level requires, deferred by scripts/bundle.mjs; the phase clock
+    // is process.hrtime, not the global `performance`.
+    for (const unused of ["http", "_http_client", "worker_threads", "perf_hooks"])
+      expect(loaded).not.toContain(unused);
+  });
+
   it("does not load what the facade of an imported built-in would (the bundle has none)", async () => {
     const loaded = await builtinsOfADiagnose();
     // Node 20's loader of ES modules reads them with fs/promises: then it is in the baseline.

@@ -1,7 +1,7 @@
 import { subscribe } from "node:diagnostics_channel";
 import type { Duplex } from "node:stream";
 import type { Client, Dispatcher } from "undici";
-import { bounded, elapsed, ended, type ProbeContext } from "./context.js";
+import { bounded, elapsed, ended, now, type ProbeContext } from "./context.js";
 
 export interface HttpInput {
   /** A connected (and verified) socket; the probe consumes and closes it. */
@@ -45,6 +45,9 @@ interface Undici {
   Client: typeof Client;
   request: (this: Client, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
 }
+/** The most response header bytes undici parses: Node's own default (`--max-http-header-size`). */
+const MAX_HEADER_BYTES = 16 * 1024;
+
 let undici: Promise<Undici> | undefined;
 export const preloadHttp = (): Promise<Undici> =>
   (undici ??= Promise.all([
@@ -64,7 +67,7 @@ export const preloadHttp = (): Promise<Undici> =>
 const requestSentAt = new WeakMap<object, number>();
 subscribe("undici:client:sendHeaders", (message) => {
   const { socket } = message as { socket: object };
-  requestSentAt.set(socket, performance.now());
+  requestSentAt.set(socket, now());
 });
 
 /** Why a probe's client is closed once it is done: one error, built once. */
@@ -116,6 +119,9 @@ export class HttpConnection {
       headersTimeout: ctx.timeoutMs,
       bodyTimeout: ctx.timeoutMs,
       maxResponseSize: -1,
+      // Node's default limit, given here: without it undici asks node:http for it, which loads
+      // that module and its half dozen parts in every run (scripts/bundle.mjs defers the require).
+      maxHeaderSize: MAX_HEADER_BYTES,
     });
     return new HttpConnection(undici, client, input.socket);
   }
@@ -136,7 +142,7 @@ export class HttpConnection {
 
   async request(ctx: ProbeContext, input: HttpRequestInput): Promise<HttpObservation> {
     this.requests++;
-    const started = performance.now();
+    const started = now();
     // A request on a reused connection must not start its clock at the previous one's first byte.
     requestSentAt.delete(this.socket);
     // From the request's first byte; from the probe's start when it never got that far.
