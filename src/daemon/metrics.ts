@@ -5,7 +5,7 @@
 // target that went away disappears with the run (or reload) that no longer sees it. Label values
 // are bounded: target names and stages come from the config, addresses from DNS (capped per
 // target), codes and layers from the fixed vocabulary; error text never becomes a label.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "./prom.js";
 import type { Finding, TargetReport, Timings, Verdict } from "../types.js";
 import { MAX_ADDRESSES_PER_TARGET, matrix, resolvedAddresses } from "./cells.js";
 

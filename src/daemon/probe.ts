@@ -3,7 +3,7 @@
 // probe leaves nothing behind in /metrics; the number running at once is bounded.
 import type { LimitFunction } from "p-limit";
 import type { Logger } from "pino";
-import { Gauge, Registry } from "prom-client";
+import { Gauge, Registry } from "./prom.js";
 import type { ProbeModules } from "../config/modules.js";
 import type { PreparedTarget } from "../config/prepare.js";
 import type { RunOptions } from "../diagnose/run.js";
