@@ -33,7 +33,7 @@ const lazyUndiciH2 = {
 // Top-level requires of built-ins in dependencies, for what a run never or seldom calls: each such
 // module is loaded, and compiled from source under the bin's V8 flag, at every start (node:http
 // and its parts, worker_threads and its messaging: 6-9 ms of a healthy one-shot on Node 22 and
-// 20, docs/performance.md). Each edit moves one require to the first call that needs it; the
+// 20, docs/performance.md); and one of a package that the daemon would otherwise hold for life. Each edit moves one require to the first call that needs it; the
 // text replaced must be found exactly once, or the build fails: a new release of the dependency
 // is then read again, not silently loaded whole. Lines are kept, so stack traces still point
 // into the dependency's own source.
@@ -79,6 +79,18 @@ const DEFERRED = [
     ],
   },
   {
+    // prom-client reads the active OpenTelemetry span only for exemplars, which apigw-diag never
+    // enables. @opentelemetry/api is left out of the bundle (see OUTSIDE): 43 KB of its source and
+    // its global singletons stayed in the daemon's heap for the process's life.
+    file: "prom-client/lib/metrics/processCpuTotal.js",
+    edits: [
+      [
+        "const OtelApi = require('@opentelemetry/api');",
+        "const OtelApi = { get trace () { return require('@opentelemetry/api').trace }, get context () { return require('@opentelemetry/api').context } };",
+      ],
+    ],
+  },
+  {
     // pino's transports run in a worker thread; apigw-diag configures none.
     file: "pino/lib/transport.js",
     edits: [
@@ -89,12 +101,15 @@ const DEFERRED = [
     ],
   },
 ];
+// Dependencies left out of the bundle: required, from node_modules as any dependency of an
+// installed package, only on a path apigw-diag never takes (their one require is deferred above).
+const OUTSIDE = ["@opentelemetry/api"];
 const deferredApplied = new Set();
 const deferBuiltins = {
   name: "defer-builtins",
   setup(b) {
     b.onLoad(
-      { filter: /[\\/]node_modules[\\/](undici|pino)[\\/]lib[\\/].*\.js$/ },
+      { filter: /[\\/]node_modules[\\/](undici|pino|prom-client)[\\/]lib[\\/].*\.js$/ },
       async (args) => {
         const patch = DEFERRED.find((p) => args.path.endsWith(path.join("node_modules", p.file)));
         if (!patch) return;
@@ -169,6 +184,7 @@ const result = await build({
   minifySyntax: true,
   logLevel: "warning",
   plugins: [lazyUndiciH2, deferBuiltins],
+  external: OUTSIDE,
   metafile: true,
   write: false,
   // CommonJS dependencies call require() for Node's built-ins; an ES module has none.
