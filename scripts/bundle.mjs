@@ -3,7 +3,7 @@
 // modules to resolve and wrap is most of what `apigw-diag` costs to start. The rest of dist/
 // (dist/simulator/main.js for the namespace lab and the container) stays as tsc emitted it.
 import { chmod, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { builtinModules } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 import path from "node:path";
 import { build } from "esbuild";
 import { URL } from "node:url";
@@ -30,6 +30,31 @@ const lazyUndiciH2 = {
   },
 };
 
+// undici's HTTP parser, llhttp, is WebAssembly held in two modules as base64 text (the SIMD build
+// and a fallback), 72 KB each, and the one it compiles caches its decoded bytes for good: in the
+// daemon all three stayed in the heap for the process's life with the chunk's source. The bundle
+// holds neither: the bytes are written beside it as .wasm files, which undici's client-h1.js
+// (edited in DEFERRED) reads when it compiles the parser, once per process.
+const LLHTTP = {
+  "llhttp_simd.wasm": "undici/lib/llhttp/llhttp_simd-wasm.js",
+  "llhttp.wasm": "undici/lib/llhttp/llhttp-wasm.js",
+};
+const llhttpFiles = {
+  name: "llhttp-files",
+  setup(b) {
+    b.onResolve({ filter: /^apigw-diag:llhttp-wasm$/ }, () => ({
+      path: "llhttp-wasm",
+      namespace: "llhttp-files",
+    }));
+    b.onLoad({ filter: /.*/, namespace: "llhttp-files" }, () => ({
+      contents:
+        'import { readFileSync } from "node:fs";\n' +
+        "export const read = (name) => readFileSync(new URL(name, import.meta.url));\n",
+      loader: "js",
+    }));
+  },
+};
+
 // Top-level requires of built-ins in dependencies, for what a run never or seldom calls: each such
 // module is loaded, and compiled from source under the bin's V8 flag, at every start (node:http
 // and its parts, worker_threads and its messaging: 6-9 ms of a healthy one-shot on Node 22 and
@@ -49,6 +74,28 @@ const DEFERRED = [
       [
         "Object.getPrototypeOf(stream).constructor === IncomingMessage",
         "isIncomingMessage(Object.getPrototypeOf(stream).constructor)",
+      ],
+    ],
+  },
+  {
+    // llhttp's bytes from the files beside the bundle, not from its base64 modules: see LLHTTP.
+    file: "undici/lib/dispatcher/client-h1.js",
+    edits: [
+      [
+        "function lazyllhttp () {",
+        "const llhttpWasm = (name) => require('apigw-diag:llhttp-wasm').read(name); function lazyllhttp () {",
+      ],
+      [
+        "process.env.JEST_WORKER_ID ? require('../llhttp/llhttp-wasm.js') : undefined",
+        "process.env.JEST_WORKER_ID ? llhttpWasm('llhttp.wasm') : undefined",
+      ],
+      [
+        "new WebAssembly.Module(require('../llhttp/llhttp_simd-wasm.js'))",
+        "new WebAssembly.Module(llhttpWasm('llhttp_simd.wasm'))",
+      ],
+      [
+        "new WebAssembly.Module(llhttpWasmData || require('../llhttp/llhttp-wasm.js'))",
+        "new WebAssembly.Module(llhttpWasmData || llhttpWasm('llhttp.wasm'))",
       ],
     ],
   },
@@ -183,7 +230,7 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
-  plugins: [lazyUndiciH2, deferBuiltins],
+  plugins: [lazyUndiciH2, llhttpFiles, deferBuiltins],
   external: OUTSIDE,
   metafile: true,
   write: false,
@@ -211,6 +258,17 @@ for (const { file } of DEFERRED)
   if (!deferredApplied.has(file)) throw new Error(`bundle: ${file} was not bundled: see DEFERRED`);
 if (!lazyH2Applied)
   throw new Error("bundle: undici's client.js no longer requires ./client-h2.js: see lazyUndiciH2");
+
+const requireHere = createRequire(import.meta.url);
+for (const [name, module] of Object.entries(LLHTTP)) {
+  const bytes = requireHere(module);
+  if (!(bytes instanceof Uint8Array) || bytes.length === 0)
+    throw new Error(`bundle: ${module} no longer exports the WebAssembly bytes: see LLHTTP`);
+  await writeFile(new URL(name, dist), bytes);
+}
+for (const file of result.outputFiles)
+  if (/llhttp(_simd)?-wasm\.js/.test(file.text) || file.text.includes("AGFzbQ"))
+    throw new Error(`bundle: ${file.path} still holds llhttp's base64 modules: see LLHTTP`);
 
 // Runnable as it is, through its own `#!` line and the node flags there, the way npm's bin link
 // runs it; the benchmark starts it so.
