@@ -115,7 +115,7 @@ function observeHandshake(socket: tls.TLSSocket, input: TlsInput, started: numbe
     protocol: socket.getProtocol() ?? undefined,
     cipher: cipher?.name,
     alpn: socket.alpnProtocol || undefined,
-    certificate: hasCert ? summarize(peer) : undefined,
+    certificate: hasCert ? summaryOf(peer) : undefined,
     tlsMs: elapsed(started),
   };
 }
@@ -138,6 +138,27 @@ const iso = (date: string): string => {
   const d = new Date(date);
   return Number.isNaN(d.getTime()) ? date : d.toISOString();
 };
+
+/**
+ * One summary per certificate, by its SHA-256 fingerprint (the same bytes, so the same names and
+ * dates): the daemon keeps every target's last report, and the targets behind one endpoint hold
+ * its certificate's names and dates once instead of once per address and target. Frozen, as it
+ * is shared.
+ */
+const summaries = new Map<string, Readonly<CertificateSummary>>();
+/** A bound, not a working set, as for the peer chains (peer-cert.ts). */
+const MAX_SUMMARIES = 64;
+
+function summaryOf(peer: tls.PeerCertificate): Readonly<CertificateSummary> {
+  if (!peer.fingerprint256) return summarize(peer);
+  let summary = summaries.get(peer.fingerprint256);
+  if (!summary) {
+    summary = Object.freeze(summarize(peer));
+    if (summaries.size >= MAX_SUMMARIES) summaries.clear();
+    summaries.set(peer.fingerprint256, summary);
+  }
+  return summary;
+}
 
 function summarize(peer: tls.PeerCertificate): CertificateSummary {
   return {

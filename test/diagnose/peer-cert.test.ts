@@ -63,6 +63,16 @@ describe("peer certificate, converted once per certificate", () => {
     expect(b).toBe(a); // built once: the cache answered the second handshake
   });
 
+  it("shares one frozen summary of a certificate between handshakes (reports keep it)", async () => {
+    const first = await handshake(good);
+    const second = await handshake(good);
+    const other = await handshake(wrongName);
+    expect(second.certificate).toBe(first.certificate);
+    expect(Object.isFrozen(first.certificate)).toBe(true);
+    expect(other.certificate).not.toBe(first.certificate);
+    expect(other.certificate?.fingerprint256).not.toBe(first.certificate?.fingerprint256);
+  });
+
   it("still checks the name on every handshake, against a certificate seen before", async () => {
     await handshake(good);
     const other = await handshake(good, "other.example.com");
