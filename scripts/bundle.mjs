@@ -55,13 +55,13 @@ const llhttpFiles = {
   },
 };
 
-// Top-level requires of built-ins in dependencies, for what a run never or seldom calls: each such
-// module is loaded, and compiled from source under the bin's V8 flag, at every start (node:http
-// and its parts, worker_threads and its messaging: 6-9 ms of a healthy one-shot on Node 22 and
-// 20, docs/performance.md); and one of a package that the daemon would otherwise hold for life. Each edit moves one require to the first call that needs it; the
-// text replaced must be found exactly once, or the build fails: a new release of the dependency
-// is then read again, not silently loaded whole. Lines are kept, so stack traces still point
-// into the dependency's own source.
+// Top-level requires in dependencies, for what a run never or seldom calls: each such built-in is
+// loaded, and compiled from source under the bin's V8 flag, at every start (node:http and its
+// parts, worker_threads and its messaging: 6-9 ms of a healthy one-shot on Node 22 and 20,
+// docs/performance.md), and a package's source stays in the daemon's heap for its life. Each
+// edit moves one require to the first call that needs it; the text replaced must be found exactly
+// once, or the build fails: a new release of the dependency is then read again, not silently
+// loaded whole. Lines are kept, so stack traces still point into the dependency's own source.
 const DEFERRED = [
   {
     file: "undici/lib/core/util.js",
