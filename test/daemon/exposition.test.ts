@@ -190,6 +190,17 @@ describe("the exposition in pieces", () => {
     odd.set({ v: "inf" }, Infinity);
     odd.set({ v: "-inf" }, -Infinity);
     new Counter({ name: "things_total", help: "a counter", registers }).inc(3);
+    new Gauge({ name: "bare", help: "no labels, never set", registers });
+    const byKind = new Counter({
+      name: "kinds_total",
+      help: "labelled, one series removed",
+      labelNames: ["kind", "n"],
+      registers,
+    });
+    byKind.inc({ n: 1, kind: 'a"b' } as never, 0.1);
+    byKind.inc({ kind: "gone" });
+    byKind.remove({ kind: "gone" });
+    byKind.inc({ kind: "zero" }, 0);
 
     for (let round = 1; round <= 3; round++) {
       const expected = await registry.metrics();
