@@ -6,6 +6,7 @@
 // are bounded: target names and stages come from the config, addresses from DNS (capped per
 // target), codes and layers from the fixed vocabulary; error text never becomes a label.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "./prom.js";
+import { exposition } from "./exposition.js";
 import type { Finding, TargetReport, Timings, Verdict } from "../types.js";
 import { MAX_ADDRESSES_PER_TARGET, matrix, resolvedAddresses } from "./cells.js";
 
@@ -97,8 +98,9 @@ export class DaemonMetrics {
     }
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /** The same text as `registry.metrics()`, in pieces: see exposition.ts. */
+  render(): Promise<Iterable<string>> {
+    return exposition(this.registry);
   }
 
   get contentType(): string {

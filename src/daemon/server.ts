@@ -7,7 +7,8 @@ import type { Logger } from "pino";
 import { SCRAPE_TIMEOUT_HEADER, type ProbeRequest } from "./probe.js";
 
 export interface Endpoints {
-  metrics(): Promise<{ contentType: string; body: string }>;
+  /** The body is written piece by piece as it is iterated (src/daemon/exposition.ts). */
+  metrics(): Promise<{ contentType: string; body: Iterable<string> }>;
   health(): { ok: boolean; detail: Record<string, unknown> };
   report(): unknown;
   /** The status page's HTML. */
@@ -32,7 +33,8 @@ export const SERVER_LIMITS = {
   maxRequestsPerSocket: 100,
 };
 
-export type Reply = { status: number; contentType: string; body: string };
+/** A string is sent with its length; pieces are sent chunked, each when the socket takes it. */
+export type Reply = { status: number; contentType: string; body: string | Iterable<string> };
 
 const PATHS = ["/", "/metrics", "/probe", "/healthz", "/report"];
 
@@ -62,13 +64,14 @@ export async function startStatusServer(
       res.shouldKeepAlive = false;
     const gone = new AbortController();
     res.once("close", () => gone.abort());
-    route(req, endpoints, gone.signal).then(
-      (reply) => send(req, res, reply),
-      (err: unknown) => {
+    route(req, endpoints, gone.signal)
+      .then((reply) => send(req, res, reply))
+      .catch((err: unknown) => {
         log.error({ event: "http_error", err, path: pathOf(req) }, "status server error");
-        send(req, res, text(500, "internal error\n"));
-      },
-    );
+        // Part of the answer is out: cut it short rather than end it as if it were whole.
+        if (res.headersSent) res.destroy();
+        else void send(req, res, text(500, "internal error\n"));
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -150,15 +153,52 @@ const json = (status: number, value: unknown): Reply => ({
   body: `${JSON.stringify(value)}\n`,
 });
 
-function send(req: http.IncomingMessage, res: http.ServerResponse, reply: Reply): void {
-  if (res.headersSent) return void res.end();
+async function send(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  reply: Reply,
+): Promise<void> {
+  const { body } = reply;
+  if (typeof body === "string") {
+    setHeaders(res, reply);
+    res.setHeader("content-length", Buffer.byteLength(body));
+    res.end(req.method === "HEAD" ? undefined : body);
+    return;
+  }
+  const pieces = body[Symbol.iterator]();
+  try {
+    // The first piece before any header: should it fail, the answer can still be a 500.
+    let next = req.method === "HEAD" ? undefined : pieces.next();
+    setHeaders(res, reply);
+    for (; next && !next.done; next = pieces.next()) {
+      if (res.destroyed) return;
+      if (!res.write(next.value)) await drained(res);
+    }
+    if (!res.destroyed) res.end();
+  } finally {
+    pieces.return?.();
+  }
+}
+
+function setHeaders(res: http.ServerResponse, reply: Reply): void {
   res.statusCode = reply.status;
   res.setHeader("content-type", reply.contentType);
-  res.setHeader("content-length", Buffer.byteLength(reply.body));
   res.setHeader("cache-control", "no-store");
   res.setHeader("x-content-type-options", "nosniff");
   if (reply.contentType.startsWith("text/html"))
     res.setHeader("content-security-policy", PAGE_POLICY);
   if (reply.status === 405) res.setHeader("allow", "GET, HEAD");
-  res.end(req.method === "HEAD" ? undefined : reply.body);
+}
+
+/** Until the socket takes more, or the client has gone (then `res.destroyed`). */
+function drained(res: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }

@@ -68,7 +68,7 @@ const ALL_OK = report("orders", "healthy", [
 ]);
 
 async function scrape(m: DaemonMetrics) {
-  const text = await m.render();
+  const text = [...(await m.render())].join("");
   return { text, samples: parseMetrics(text) };
 }
 
