@@ -406,7 +406,9 @@ class Listeners {
   }
 
   private create(): net.Server {
-    return net.createServer((socket) => this.onConnection(socket));
+    // Without TCP_NODELAY (net's default, unlike http's), a reply that leaves in two segments
+    // waits for the client's delayed ACK: about one curl request in seven took 40 ms longer.
+    return net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
   }
 
   /** Takes effect before any connection the caller opens next. */

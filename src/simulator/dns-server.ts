@@ -173,7 +173,7 @@ interface Bound {
 
 async function bindBoth(host: string, port: number): Promise<Bound> {
   const udp = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
-  const tcp = net.createServer();
+  const tcp = net.createServer({ noDelay: true });
   try {
     const bound = await bindUdp(udp, port, host);
     await listenTcp(tcp, bound, host);
