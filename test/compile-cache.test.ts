@@ -103,8 +103,13 @@ describe("the CLI", () => {
   afterAll(async () => {
     await sim.close();
   });
+  // The home given is the one used: not the run's own cache home (test/global-setup.ts).
   const diagnose = (env: NodeJS.ProcessEnv, node?: string) =>
-    cli([...diagnoseFlags(sim), "--timeout=2s", "--format=json", "--log-level=silent"], env, node);
+    cli(
+      [...diagnoseFlags(sim), "--timeout=2s", "--format=json", "--log-level=silent"],
+      { XDG_CACHE_HOME: undefined, ...env },
+      node,
+    );
 
   // Skipped only on a Node without the cache and with no APIGW_DIAG_TEST_NODE (never under CI).
   it.skipIf(!CACHE_NODE)(
@@ -118,6 +123,17 @@ describe("the CLI", () => {
       const [versionDir, ...others] = readdirSync(dir);
       expect(others).toEqual([]);
       expect(readdirSync(path.join(dir, versionDir!)).length).toBeGreaterThan(0);
+    },
+  );
+
+  it.skipIf(!CACHE_NODE)(
+    "started by the tests, keeps its cache in the run's own cache home, not the user's",
+    async () => {
+      const home = process.env.XDG_CACHE_HOME;
+      expect(home).toMatch(/apigw-diag-test-cache-/); // test/global-setup.ts
+      const { code } = await cli(["--help"], {}, CACHE_NODE);
+      expect(code).toBe(0);
+      expect(readdirSync(path.join(home!, "apigw-diag")).length).toBeGreaterThan(0);
     },
   );
 

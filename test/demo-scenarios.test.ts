@@ -4,13 +4,14 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { SCENARIO_NAMES } from "../src/commands/demo-scenarios.js";
 import type { Report } from "../src/types.js";
+import { cliEnv } from "./run-cli.js";
 
 const run = promisify(execFile);
 
 async function demo(args: string[]): Promise<{ stdout: string; code: number }> {
   try {
     const { stdout } = await run(process.execPath, ["dist/cli.js", "demo", ...args], {
-      env: { PATH: process.env.PATH },
+      env: cliEnv(),
       timeout: 20_000,
     });
     return { stdout, code: 0 };

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
-import { diagnoseFlags } from "./run-cli.js";
+import { cliEnv, diagnoseFlags } from "./run-cli.js";
 
 const PRELOAD = "./test/fixtures/modules-loaded.mjs";
 
@@ -27,7 +27,7 @@ function builtinsLoaded(argv: string[], check: (stdout: string) => void): Promis
     execFile(
       process.execPath,
       ["--import", PRELOAD, ...argv],
-      { env: { PATH: process.env.PATH }, timeout: 20_000 },
+      { env: cliEnv(), timeout: 20_000 },
       (err, stdout, stderr) => {
         if (err) return reject(err);
         check(stdout);

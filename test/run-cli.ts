@@ -8,6 +8,14 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The environment of a CLI a test starts: PATH, the run's own cache home (test/global-setup.ts:
+ * never the user's ~/.cache) and `extra`; nothing else of the environment running the tests.
+ */
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ...extra };
+}
+
 /** Runs the built CLI with `node` (default: the Node running the tests). */
 export function cli(
   args: string[],
@@ -20,7 +28,7 @@ export function cli(
       ["dist/cli.js", ...args],
       {
         // Never the machine's resolver: tests talk to loopback only.
-        env: { PATH: process.env.PATH, APIGW_DIAG_COMPARE_OS: "false", ...env },
+        env: cliEnv({ APIGW_DIAG_COMPARE_OS: "false", ...env }),
         timeout: 20_000,
       },
       (err, stdout, stderr) => {

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import { containerNode } from "../run-cli.js";
+import { cliEnv, containerNode } from "../run-cli.js";
 import { simulatorConfig, waitFor } from "./helpers.js";
 
 type Line = Record<string, unknown> & { event?: string; level: number };
@@ -25,7 +25,7 @@ function startCli(config: string, node = process.execPath): Child {
     {
       stdio: ["ignore", "pipe", "pipe"],
       // Only what the test sets: no APIGW_DIAG_* from the environment running the tests.
-      env: { PATH: process.env.PATH ?? "", APIGW_DIAG_LOG_LEVEL: "info" },
+      env: cliEnv({ APIGW_DIAG_LOG_LEVEL: "info" }),
     },
   );
   const lines: Line[] = [];

@@ -9,7 +9,7 @@ import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { renderText } from "../../src/report/text.js";
 import type { Report } from "../../src/types.js";
 import { simTarget } from "../helpers.js";
-import { diagnoseFlags } from "../run-cli.js";
+import { cliEnv, diagnoseFlags } from "../run-cli.js";
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -108,7 +108,7 @@ describe("the CLI interrupted", () => {
         {
           stdio: ["ignore", "pipe", "pipe"],
           // The logs (pino, stderr) off: what is left on stderr is the one line for a person.
-          env: { PATH: process.env.PATH, APIGW_DIAG_LOG_LEVEL: "silent" },
+          env: cliEnv({ APIGW_DIAG_LOG_LEVEL: "silent" }),
         },
       );
       let stdout = "";

@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL("../..", import.meta.url)),
     include: ["test/lab/**/*.test.ts"],
+    globalSetup: ["test/global-setup.ts"],
     // Scenarios share one topology and change it in turn: never in parallel.
     fileParallelism: false,
     sequence: { concurrent: false },
