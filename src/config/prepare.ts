@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { getServers } from "node:dns";
 import tls from "node:tls";
 import { parseEndpoint, parseResolver } from "./names.js";
+import { boundedCache } from "../bounded-cache.js";
 import { UsageError, type Resolver, type Target } from "../types.js";
 import { version } from "../version.js";
 import { privateRanges, type AddressRange } from "./ranges.js";
@@ -132,17 +133,11 @@ interface NativeContext {
 function trustWith(pem: string): tls.SecureContext {
   // One context per CA content, reused by every run of every target (the daemon plans each target
   // on every interval); a changed file has other content and gets a new context.
-  let context = contexts.get(pem);
-  if (!context) {
-    if (contexts.size >= MAX_CONTEXTS) contexts.clear(); // a file rewritten again and again
-    context = newContext(pem);
-    contexts.set(pem, context);
-  }
-  return context;
+  return contexts(pem, () => newContext(pem));
 }
 
-const contexts = new Map<string, tls.SecureContext>();
-const MAX_CONTEXTS = 16;
+/** Bounded for a file rewritten again and again. */
+const contexts = boundedCache<string, tls.SecureContext>(16);
 
 function newContext(pem: string): tls.SecureContext {
   const context = tls.createSecureContext();

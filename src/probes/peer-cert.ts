@@ -12,10 +12,10 @@
 // handshake, against the object of a certificate with the same fingerprint, so the same bytes and
 // the same names. Only the leaf's fields are read (subject, names, issuer, dates).
 import type tls from "node:tls";
+import { boundedCache } from "../bounded-cache.js";
 
-const chains = new Map<string, tls.DetailedPeerCertificate>();
-/** A bound, not a working set: endpoints present a handful of certificates between rotations. */
-const MAX = 64;
+/** Endpoints present a handful of certificates between rotations. */
+const chainOf = boundedCache<string, tls.DetailedPeerCertificate>(64);
 
 /** Makes `socket` answer getPeerCertificate() from the cache; call before its handshake ends. */
 export function cachePeerCertificate(socket: tls.TLSSocket): void {
@@ -25,12 +25,6 @@ export function cachePeerCertificate(socket: tls.TLSSocket): void {
     // Kept once it names a certificate (asked before the handshake, there is none yet).
     if (!leaf?.fingerprint256) leaf = build(false);
     if (!detailed || !leaf?.fingerprint256) return leaf;
-    let chain = chains.get(leaf.fingerprint256);
-    if (!chain) {
-      chain = build(true);
-      if (chains.size >= MAX) chains.clear();
-      chains.set(leaf.fingerprint256, chain);
-    }
-    return chain;
+    return chainOf(leaf.fingerprint256, () => build(true));
   }) as tls.TLSSocket["getPeerCertificate"];
 }

@@ -1,6 +1,7 @@
 import type net from "node:net";
 import tls from "node:tls";
 import { bounded, elapsed, ended, now, type Connected, type ProbeContext } from "./context.js";
+import { boundedCache } from "../bounded-cache.js";
 import { cachePeerCertificate } from "./peer-cert.js";
 
 export interface TlsInput {
@@ -145,19 +146,11 @@ const iso = (date: string): string => {
  * its certificate's names and dates once instead of once per address and target. Frozen, as it
  * is shared.
  */
-const summaries = new Map<string, Readonly<CertificateSummary>>();
-/** A bound, not a working set, as for the peer chains (peer-cert.ts). */
-const MAX_SUMMARIES = 64;
+const summaries = boundedCache<string, Readonly<CertificateSummary>>(64);
 
 function summaryOf(peer: tls.PeerCertificate): Readonly<CertificateSummary> {
   if (!peer.fingerprint256) return summarize(peer);
-  let summary = summaries.get(peer.fingerprint256);
-  if (!summary) {
-    summary = Object.freeze(summarize(peer));
-    if (summaries.size >= MAX_SUMMARIES) summaries.clear();
-    summaries.set(peer.fingerprint256, summary);
-  }
-  return summary;
+  return summaries(peer.fingerprint256, () => Object.freeze(summarize(peer)));
 }
 
 function summarize(peer: tls.PeerCertificate): CertificateSummary {
