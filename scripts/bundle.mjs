@@ -152,11 +152,12 @@ const DEFERRED = [
 // installed package, only on a path apigw-diag never takes (their one require is deferred above).
 const OUTSIDE = ["@opentelemetry/api"];
 const deferredApplied = new Set();
+const deferredPackages = [...new Set(DEFERRED.map((p) => p.file.split("/")[0]))];
 const deferBuiltins = {
   name: "defer-builtins",
   setup(b) {
     b.onLoad(
-      { filter: /[\\/]node_modules[\\/](undici|pino|prom-client)[\\/]lib[\\/].*\.js$/ },
+      { filter: new RegExp(`[\\\\/]node_modules[\\\\/](${deferredPackages.join("|")})[\\\\/]`) },
       async (args) => {
         const patch = DEFERRED.find((p) => args.path.endsWith(path.join("node_modules", p.file)));
         if (!patch) return;
