@@ -9,6 +9,7 @@ import { diagnoseArgs, runbookArgs } from "./healthy.js";
 import {
   fmt,
   interleaved,
+  measuredNode,
   median,
   startSimulator,
   timed,
@@ -93,7 +94,7 @@ export async function blackHole(reps: number, timeoutSeconds: number): Promise<F
     const wrap = (cmd: string, args: string[]) =>
       inNs.length ? { cmd: "ip", args: [...inNs.slice(1), cmd, ...args] } : { cmd, args };
     const expectCode = problem ? "TLS_TIMEOUT" : "TCP_TIMEOUT";
-    const tool = wrap(process.execPath, diagnoseArgs(sim.info, t));
+    const tool = wrap(measuredNode(), diagnoseArgs(sim.info, t));
     // The report's own durationMs: time to verdict without Node's start-up.
     const first = await timed(tool.cmd, tool.args);
     if (first.code !== 2 || !first.stdout.includes(expectCode))
@@ -104,7 +105,7 @@ export async function blackHole(reps: number, timeoutSeconds: number): Promise<F
         { ...tool, check: (r) => (r.code === 2 ? undefined : `exit ${r.code}, expected 2`) },
         wrap("bash", runbookArgs(sim.info, timeoutSeconds)),
         // The floor under any Node CLI here: start a process that does nothing, the same way.
-        wrap(process.execPath, ["-e", "0"]),
+        wrap(measuredNode(), ["-e", "0"]),
       ],
       reps,
       0,

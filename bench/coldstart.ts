@@ -1,8 +1,8 @@
 // 3. Cold start: `apigw-diag --version` against a Node that does nothing.
-import { CLI_ARGV, fmt, interleaved, median, ratio, type Figure } from "./lib.js";
+import { CLI_ARGV, fmt, interleaved, measuredNode, median, ratio, type Figure } from "./lib.js";
 
 export async function coldStart(reps: number): Promise<Figure[]> {
-  const node = process.execPath;
+  const node = measuredNode();
   const [bare, version, help] = await interleaved(
     [
       { cmd: node, args: ["-e", "0"] },

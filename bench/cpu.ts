@@ -13,6 +13,7 @@ import {
   ROOT,
   cpuMs,
   fmt,
+  measuredNode,
   median,
   ratio,
   rssMiB,
@@ -147,7 +148,7 @@ export async function cpu(
     const worker = path.join(ROOT, "bench/.out/diagnose-cpu.js");
     const runs = [];
     for (let i = 0; i < 3; i++) {
-      const r = await timed(process.execPath, [worker, config, String(rounds)], "inherit");
+      const r = await timed(measuredNode(), [worker, config, String(rounds)], "inherit");
       if (r.code !== 0) throw new Error(`diagnose-cpu exited ${r.code}`);
       runs.push(
         JSON.parse(r.stdout) as { cpuMs: number; rssMiB: number; targets: number; rounds: number },

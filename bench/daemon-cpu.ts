@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { CLI, cpuMs, rssMiB } from "./lib.js";
+import { CLI, cpuMs, measuredNode, rssMiB } from "./lib.js";
 
 export interface RssSample {
   /** Seconds since the window opened. */
@@ -50,7 +50,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Runs the daemon on `config` (which must give it a short interval): warm-up, then the window. */
 export async function daemonCpu(config: string, w: DaemonWindow): Promise<DaemonCpu> {
   const child = spawn(
-    process.execPath,
+    measuredNode(),
     [...w.nodeFlags, CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...w.env } },
   );

@@ -1,6 +1,7 @@
 // The daemon at 100 targets under several node flags and environments, one after the other in
 // rounds (a noisy neighbour then weighs on every variant alike): RSS and CPU per check of each.
-//   npm run bench:variants -- [--window SECONDS] [--rounds N] [--only NAME,NAME]
+//   npm run bench:variants -- [--window SECONDS] [--rounds N] [--only NAME,NAME] [--node FILE]
+//                             [--keep-extra-ca]
 // Each variant starts from the container's node flags (the Dockerfile's
 // APIGW_DIAG_DAEMON_NODE_FLAGS), and its environment replaces the container's APIGW_DIAG_DAEMON_ENV:
 // "shipped" is the container's daemon, "flags-only" the same without that environment.
@@ -8,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DAEMON_ENV, DAEMON_FLAGS, fmt, startSimulator } from "./lib.js";
+import { DAEMON_ENV, DAEMON_FLAGS, fmt, startSimulator, useNode, withoutExtraCa } from "./lib.js";
 import { configFor } from "./cpu.js";
 import { daemonCpu } from "./daemon-cpu.js";
 import { STAGES, healthyEndpoint } from "./stages.js";
@@ -89,9 +90,13 @@ const { values } = parseArgs({
     window: { type: "string", default: "40" },
     rounds: { type: "string", default: "1" },
     only: { type: "string" },
+    node: { type: "string" },
+    "keep-extra-ca": { type: "boolean", default: false },
   },
 });
 const only = values.only?.split(",");
+const nodeVersion = values.node ? useNode(values.node) : process.version;
+withoutExtraCa(values["keep-extra-ca"]);
 const chosen = VARIANTS.filter((v) => !only || only.includes(v.name));
 const load = () =>
   os
@@ -106,7 +111,7 @@ try {
   await writeFile(config, JSON.stringify(configFor(sim.info)));
   const checksPerTarget = sim.info.addresses.length * STAGES.length;
   console.log(
-    `daemon variants: node ${process.version}; base flags ${DAEMON_FLAGS.join(" ")}; load ${load()}`,
+    `daemon variants: node ${nodeVersion}; base flags ${DAEMON_FLAGS.join(" ")}; load ${load()}`,
   );
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const v of chosen) {

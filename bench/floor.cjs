@@ -1,6 +1,6 @@
 // The runbook's checks done by the smallest Node program that does them: one DNS query for A over
 // UDP, one verified TLS connection per address, every stage on it in turn, Node's built-ins only
-// and no flags. What any Node program pays for this work on this node, a floor under
+// and no flags. It trusts what diagnose trusts: Node's roots plus CA_FILE (DESIGN.md's caFile). What any Node program pays for this work on this node, a floor under
 // `apigw-diag diagnose`; not a diagnostic (no AAAA, no findings, no report). CommonJS, since an
 // ES module loads Node's ES module loader on top.
 //   node bench/floor.cjs NAME DNS_HOST DNS_PORT PORT API_ID CA_FILE TIMEOUT_SECONDS STAGE...
@@ -55,9 +55,14 @@ function answers(msg, offset) {
 }
 
 /** How many stages answer 200 on one connection to `address`. */
-function stagesOk(address, ca) {
+function stagesOk(address, secureContext) {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: address, port: Number(port), servername: name, ca });
+    const socket = tls.connect({
+      host: address,
+      port: Number(port),
+      servername: name,
+      secureContext,
+    });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`${address}: timeout`));
@@ -92,9 +97,12 @@ function stagesOk(address, ca) {
 }
 
 (async () => {
-  const ca = fs.readFileSync(caFile);
+  // Node's roots plus the CA, the cheapest way Node has (src/config/prepare.ts does the same):
+  // `ca: [...tls.rootCertificates, pem]` would parse the roots again.
+  const context = tls.createSecureContext();
+  context.context.addCACert(fs.readFileSync(caFile, "latin1"));
   const found = await addresses();
-  const ok = await Promise.all(found.map((a) => stagesOk(a, ca)));
+  const ok = await Promise.all(found.map((a) => stagesOk(a, context)));
   process.stdout.write(`${ok.reduce((a, b) => a + b, 0)}/${found.length * stages.length}\n`);
 })().catch((err) => {
   process.stderr.write(`floor: ${err.message}\n`);

@@ -1,14 +1,14 @@
 // `npm run bench`: apigw-diag side by side with the tools it replaces or stands beside, against
 // the same simulated endpoint (2 addresses x 2 stages). Prints figures, ratios and goals.
 //   npm run bench -- [--reps N] [--timeout SECONDS] [--only healthy,blackhole,coldstart,cpu]
-//                    [--daemon-window SECONDS]
+//                    [--daemon-window SECONDS] [--node FILE] [--keep-extra-ca]
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { blackHole } from "./blackhole.js";
 import { coldStart } from "./coldstart.js";
 import { cpu } from "./cpu.js";
 import { healthy } from "./healthy.js";
-import { APT_HINT, missing, type Figure } from "./lib.js";
+import { APT_HINT, missing, useNode, withoutExtraCa, type Figure } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -17,6 +17,9 @@ const { values } = parseArgs({
     only: { type: "string", default: "healthy,blackhole,coldstart,cpu" },
     // The shipped daemon's window: until 10k target runs or this many seconds.
     "daemon-window": { type: "string", default: "150" },
+    // Another node for what is measured (the container's line, say); the yardsticks stay.
+    node: { type: "string" },
+    "keep-extra-ca": { type: "boolean", default: false },
   },
 });
 const reps = Number(values.reps);
@@ -66,13 +69,23 @@ const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
     .join(" ");
+let nodeVersion = process.version;
+try {
+  if (values.node) nodeVersion = useNode(values.node);
+} catch (err) {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exit(3);
+}
+const unset = withoutExtraCa(values["keep-extra-ca"]);
 process.stdout.write(
-  `apigw-diag bench: node ${process.version}, ${reps} repetitions, medians; load average ${load()}\n`,
+  `apigw-diag bench: node ${nodeVersion}, ${reps} repetitions, medians; load average ${load()}\n`,
 );
-// Inherited by every node the bench starts: node then parses that bundle along with its own roots
-// whenever a TLS context is made (20 ms of a diagnose on Node 20 here; off the main thread on 22).
-if (process.env.NODE_EXTRA_CA_CERTS)
-  process.stdout.write(`${"".padEnd(11)} NODE_EXTRA_CA_CERTS is set: diagnose trusts it too\n`);
+if (unset)
+  process.stdout.write(
+    `${"".padEnd(11)} NODE_EXTRA_CA_CERTS (${unset}) unset for what the bench starts: Node 20 reads it at every start (--keep-extra-ca keeps it)\n`,
+  );
+else if (process.env.NODE_EXTRA_CA_CERTS)
+  process.stdout.write(`${"".padEnd(11)} NODE_EXTRA_CA_CERTS kept: every node started reads it\n`);
 await run("healthy", "1. healthy endpoint, diagnose vs dig + curl", () => healthy(reps));
 await run("blackhole", "2. every address drops TCP/443", () =>
   blackHole(Math.max(3, Math.ceil(reps / 5)), timeout),

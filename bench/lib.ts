@@ -38,6 +38,39 @@ export const DAEMON_ENV: Record<string, string> = (() => {
       .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
   );
 })();
+/**
+ * The node that runs what is measured: diagnose, the floor, `node -e 0`, the daemon and the CPU
+ * worker. The bench's own node by default; `--node FILE` measures another line (the container's,
+ * say) while the simulator and the yardsticks stay as they are.
+ */
+let measured = process.execPath;
+export const measuredNode = (): string => measured;
+
+/** Makes `file` the measured node; returns its version, or throws when it does not run. */
+export function useNode(file: string): string {
+  const r = spawnSync(file, ["--version"], { encoding: "utf8" });
+  const version = r.status === 0 ? r.stdout.trim() : "";
+  if (!/^v\d+\./.test(version)) throw new Error(`--node ${file}: does not run as node`);
+  measured = file;
+  return version;
+}
+
+/**
+ * NODE_EXTRA_CA_CERTS is the host's, not the tool's: Node 20 reads it, and its own roots with it,
+ * at every start before any script runs (38 ms per start on the machine of docs/performance.md,
+ * `node -e 0` included). So the bench unsets it for every process it starts unless told to keep
+ * it; returns what it unset.
+ */
+export function withoutExtraCa(keep: boolean): string | undefined {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (file === undefined || keep) return undefined;
+  delete process.env.NODE_EXTRA_CA_CERTS;
+  return file;
+}
+
+/** The CA bundle Debian's curl (and OpenSSL) trust by default, read by every curl that starts. */
+export const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
 export const SIMULATOR = path.join(ROOT, "dist/simulator/main.js");
 export const RUNBOOK = path.join(ROOT, "bench/runbook.sh");
 /** The runbook's checks by the smallest Node program that does them: a floor under diagnose. */
