@@ -40,8 +40,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --cache /tmp/npm-cac
  && printf '%s\n' '#!/bin/sh' \
       '# V8 flags on the command line, per command (docs/performance.md has what each buys).' \
       'case "$1" in' \
-      '  daemon) exec env $APIGW_DIAG_DAEMON_ENV node $APIGW_DIAG_DAEMON_NODE_FLAGS /app/dist/cli.js "$@" ;;' \
-      '  *) exec node --liftoff-only /app/dist/cli.js "$@" ;;' \
+      '  daemon) exec env $APIGW_DIAG_DAEMON_ENV node $APIGW_DIAG_DAEMON_NODE_FLAGS /app/dist/cli.cjs "$@" ;;' \
+      '  *) exec node --liftoff-only /app/dist/cli.cjs "$@" ;;' \
       'esac' > /usr/local/bin/apigw-diag \
  && chmod 0755 /usr/local/bin/apigw-diag \
  && mkdir -p /etc/apigw-diag

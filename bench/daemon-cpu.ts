@@ -27,7 +27,7 @@ export interface DaemonCpu {
 }
 
 export interface DaemonWindow {
-  /** node flags before dist/cli.js. */
+  /** node flags before dist/cli.cjs. */
   nodeFlags: string[];
   warmupMs: number;
   /** The window ends after this long... */

@@ -7,15 +7,15 @@ import { fileURLToPath } from "node:url";
 import type { ReadyLine } from "../src/simulator/main.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = path.join(ROOT, "dist/cli.js");
-/** The node flags in dist/cli.js's own `#!` line: the CLI is started with them, as its bin is. */
+export const CLI = path.join(ROOT, "dist/cli.cjs");
+/** The node flags in dist/cli.cjs's own `#!` line: the CLI is started with them, as its bin is. */
 export const CLI_FLAGS: string[] =
   /^#!\/usr\/bin\/env -S node(.*)$/m
     .exec(readFileSync(CLI, "utf8").split("\n")[0] ?? "")?.[1]
     ?.trim()
     .split(/\s+/)
     .filter(Boolean) ?? [];
-/** `node <flags> dist/cli.js`: what `apigw-diag` runs. */
+/** `node <flags> dist/cli.cjs`: what `apigw-diag` runs. */
 export const CLI_ARGV = [...CLI_FLAGS, CLI];
 /** The daemon's node flags as the container's launcher passes them (the Dockerfile's ENV). */
 export const DAEMON_FLAGS: string[] = (() => {

@@ -7,6 +7,8 @@
 // The entry point, kept small: `--version` is answered before anything else is loaded
 // (monitoring and packaging ask often), and Node's compile cache is on before the command line
 // (cli-main.ts) is compiled: an ES module's static imports are compiled before it runs.
+// Bundled as CommonJS (dist/cli.cjs, scripts/bundle.mjs): a CommonJS main leaves Node's ES module
+// loader unloaded until the import() below, which `--version` never reaches.
 import { writeSync } from "node:fs";
 import { enableCompileCache } from "./compile-cache.js";
 import { version } from "./version.js";
@@ -15,7 +17,7 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === "--version") printVersion();
 else {
   enableCompileCache();
-  (await import("./cli-main.js")).run(argv);
+  void import("./cli-main.js").then(({ run }) => run(argv));
 }
 
 /**

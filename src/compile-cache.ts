@@ -3,9 +3,9 @@
 // be one that nobody but this user (and root) can write to or swap: never a shared /tmp directory
 // that another local user could create first. A cache that cannot be had is no error: the run
 // goes on without it.
+// node:module and node:os are taken on first use, not imported: this module is part of the bin,
+// and node:module brings Node's ES module loader, which `--version` has no use for.
 import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from "node:fs";
-import module from "node:module";
-import { homedir } from "node:os";
 import path from "node:path";
 
 type Enable = (directory: string) => { directory?: string };
@@ -16,7 +16,8 @@ type Enable = (directory: string) => { directory?: string };
  * that directory) or NODE_DISABLE_COMPILE_CACHE is. Returns the directory in use, if any.
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const enable = (module as { enableCompileCache?: Enable }).enableCompileCache;
+  const module = process.getBuiltinModule("node:module") as { enableCompileCache?: Enable };
+  const enable = module.enableCompileCache;
   if (typeof enable !== "function" || env.NODE_COMPILE_CACHE || env.NODE_DISABLE_COMPILE_CACHE)
     return undefined;
   const dir = privateCacheDir(env);
@@ -34,7 +35,7 @@ export function privateCacheDir(env: NodeJS.ProcessEnv = process.env): string | 
   try {
     const xdg = env.XDG_CACHE_HOME;
     // os.homedir() reads HOME too, then the passwd entry.
-    const home = env.HOME || homedir();
+    const home = env.HOME || process.getBuiltinModule("node:os").homedir();
     const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(home, ".cache");
     const wanted = path.join(base, "apigw-diag");
     // The deepest directory that exists (through any symbolic link), checked up to the root.

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
 import type { Report } from "../src/types.js";
 
-const CLI = "dist/cli.js";
+const CLI = "dist/cli.cjs";
 
 let sim: Simulator;
 let simArgs: string[];

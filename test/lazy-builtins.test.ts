@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
 import { cliEnv, diagnoseFlags } from "./run-cli.js";
 
-const PRELOAD = "./test/fixtures/modules-loaded.mjs";
+const PRELOAD = "./test/fixtures/modules-loaded.cjs";
 
 let sim: Simulator;
 let tmp: string;
@@ -26,7 +26,7 @@ function builtinsLoaded(argv: string[], check: (stdout: string) => void): Promis
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      ["--import", PRELOAD, ...argv],
+      ["--require", PRELOAD, ...argv],
       { env: cliEnv(), timeout: 20_000 },
       (err, stdout, stderr) => {
         if (err) return reject(err);
@@ -38,18 +38,41 @@ function builtinsLoaded(argv: string[], check: (stdout: string) => void): Promis
   });
 }
 
-/** What a healthy diagnose (as the bench runs it) loads beyond an empty ES module. */
+/**
+ * What node loads for an empty CommonJS main, as the bin is; with `importing`, one that imports an
+ * empty ES module, as the bin imports cli-main.js (Node's ES module loader then comes in).
+ */
+function baseline(importing = false): Promise<string[]> {
+  const main = path.join(tmp, importing ? "importing.cjs" : "empty.cjs");
+  writeFileSync(path.join(tmp, "empty.mjs"), "");
+  writeFileSync(main, importing ? 'void import("./empty.mjs");' : "");
+  return builtinsLoaded([main], () => {});
+}
+
+/** What a healthy diagnose (as the bench runs it) loads beyond the bin's way in. */
 async function builtinsOfADiagnose(): Promise<string[]> {
-  const empty = path.join(tmp, "empty.mjs");
-  writeFileSync(empty, "");
-  const baseline = await builtinsLoaded([empty], () => {});
+  const before = await baseline(true);
   const argv = [...diagnoseFlags(sim, { stages: ["prod", "v2"] }), "--timeout=2s"];
   const loaded = await builtinsLoaded(
-    ["dist/cli.js", ...argv, "--format=json", "--log-level=silent"],
+    ["dist/cli.cjs", ...argv, "--format=json", "--log-level=silent"],
     (stdout) => expect(JSON.parse(stdout)).toMatchObject({ verdict: "healthy" }),
   );
-  return loaded.filter((m) => !baseline.includes(m));
+  return loaded.filter((m) => !before.includes(m));
 }
+
+describe("apigw-diag --version", () => {
+  it("loads neither Node's ES module loader nor anything a command needs", async () => {
+    const before = await baseline();
+    const loaded = (
+      await builtinsLoaded(["dist/cli.cjs", "--version"], (stdout) =>
+        expect(stdout).toMatch(/^\d+\.\d+\.\d+/),
+      )
+    ).filter((m) => !before.includes(m));
+    expect(loaded.filter((m) => m.startsWith("internal/modules/esm/"))).toEqual([]);
+    for (const unneeded of ["tls", "net", "stream", "dgram"])
+      expect(loaded).not.toContain(unneeded);
+  });
+});
 
 describe("a healthy one-shot diagnose", () => {
   it("does not load HTTP/2 (undici's HTTP/2 half is evaluated on first use only)", async () => {

@@ -193,7 +193,7 @@ describe("daemon config file", () => {
 
   it("refuses a modules-only config for diagnose, with one line and exit 3", () => {
     const f = file(`modules:\n  orders: { apiId: a1b2c3d4e5, stages: [prod] }\n`);
-    const r = spawnSync(process.execPath, ["dist/cli.js", "diagnose", "--config", f], {
+    const r = spawnSync(process.execPath, ["dist/cli.cjs", "diagnose", "--config", f], {
       encoding: "utf8",
       timeout: 10_000,
       env: { ...process.env, APIGW_DIAG_CONFIG: "" },
@@ -234,7 +234,7 @@ describe("daemon config file", () => {
 
   it("makes the daemon command exit 3 with one line naming the field", () => {
     const bad = file(`daemon:\n  jitter: 5\n${TARGET}`);
-    const r = spawnSync(process.execPath, ["dist/cli.js", "daemon", "--config", bad], {
+    const r = spawnSync(process.execPath, ["dist/cli.cjs", "daemon", "--config", bad], {
       encoding: "utf8",
       timeout: 10_000,
       env: { ...process.env, APIGW_DIAG_CONFIG: "" },
