@@ -83,6 +83,12 @@ const VARIANTS: Variant[] = [
     flags: ["--single-threaded-gc", "--v8-pool-size=1"],
     env: { UV_THREADPOOL_SIZE: "1", MALLOC_ARENA_MAX: "1" },
   },
+  // Fifth round, Node 22 (the container's line): its mid-tier compiler, and V8's code for it.
+  { name: "no-maglev", flags: ["--no-maglev"] },
+  { name: "no-maglev-no-turbo-inlining", flags: ["--no-maglev", "--no-turbo-inlining"] },
+  // undici's llhttp WebAssembly: baseline code only, or compiled function by function on first call.
+  { name: "liftoff-only", flags: ["--liftoff-only"] },
+  { name: "wasm-lazy", flags: ["--wasm-lazy-compilation"] },
 ];
 
 const { values } = parseArgs({
