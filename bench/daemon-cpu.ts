@@ -47,6 +47,37 @@ const sumRuns = (metrics: string): number =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Warm-up, then the window on process `pid`: its CPU across it, its RSS every `sampleEveryMs`,
+ * and the target runs it ended there (`runs()` counts them since it started).
+ */
+export async function measureWindow(
+  pid: number,
+  runs: () => Promise<number>,
+  w: DaemonWindow,
+): Promise<DaemonCpu> {
+  await sleep(w.warmupMs);
+  const [cpu0, runs0, t0] = [cpuMs(pid), await runs(), performance.now()];
+  const samples: RssSample[] = [{ s: 0, runs: 0, rssMiB: rssMiB(pid) }];
+  let done = 0;
+  while (performance.now() - t0 < w.maxWindowMs && done < w.maxRuns) {
+    await sleep(Math.min(w.sampleEveryMs, w.maxWindowMs - (performance.now() - t0)));
+    done = (await runs()) - runs0;
+    samples.push({ s: (performance.now() - t0) / 1000, runs: done, rssMiB: rssMiB(pid) });
+  }
+  const cpu = cpuMs(pid) - cpu0;
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return {
+    runs: done,
+    cpuMs: cpu,
+    windowMs: performance.now() - t0,
+    samples,
+    anonMiB: kib("RssAnon") / 1024,
+    fileMiB: kib("RssFile") / 1024,
+  };
+}
+
 /** Runs the daemon on `config` (which must give it a short interval): warm-up, then the window. */
 export async function daemonCpu(config: string, w: DaemonWindow): Promise<DaemonCpu> {
   const child = spawn(
@@ -68,28 +99,7 @@ export async function daemonCpu(config: string, w: DaemonWindow): Promise<Daemon
     child.stdout.resume(); // its run lines are not read, only drained
     const runs = async () =>
       sumRuns(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-    const pid = child.pid as number;
-    await sleep(w.warmupMs);
-    const [cpu0, runs0, t0] = [cpuMs(pid), await runs(), performance.now()];
-    const samples: RssSample[] = [{ s: 0, runs: 0, rssMiB: rssMiB(pid) }];
-    let done = 0;
-    while (performance.now() - t0 < w.maxWindowMs && done < w.maxRuns) {
-      await sleep(Math.min(w.sampleEveryMs, w.maxWindowMs - (performance.now() - t0)));
-      done = (await runs()) - runs0;
-      samples.push({ s: (performance.now() - t0) / 1000, runs: done, rssMiB: rssMiB(pid) });
-    }
-    const cpu = cpuMs(pid) - cpu0;
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kib = (field: string) =>
-      Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-    return {
-      runs: done,
-      cpuMs: cpu,
-      windowMs: performance.now() - t0,
-      samples,
-      anonMiB: kib("RssAnon") / 1024,
-      fileMiB: kib("RssFile") / 1024,
-    };
+    return await measureWindow(child.pid as number, runs, w);
   } finally {
     child.kill("SIGTERM");
   }

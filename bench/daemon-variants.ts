@@ -5,19 +5,25 @@
 // Each variant starts from the container's node flags (the Dockerfile's
 // APIGW_DIAG_DAEMON_NODE_FLAGS), and its environment replaces the container's APIGW_DIAG_DAEMON_ENV:
 // "shipped" is the container's daemon, "flags-only" the same without that environment.
+// The floor variants run bench/daemon-floor.cjs, the daemon's network work by the smallest Node
+// program, on the same targets instead: "floor" as bare node, "floor-daemon-flags" under the
+// container's flags and environment.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DAEMON_ENV, DAEMON_FLAGS, fmt, startSimulator, useNode, withoutExtraCa } from "./lib.js";
 import { configFor } from "./cpu.js";
-import { daemonCpu } from "./daemon-cpu.js";
+import { daemonCpu, type DaemonWindow } from "./daemon-cpu.js";
+import { daemonFloorCpu } from "./daemon-floor.js";
 import { STAGES, healthyEndpoint } from "./stages.js";
 
 interface Variant {
   name: string;
   flags: string[];
   env?: Record<string, string>;
+  /** bench/daemon-floor.cjs instead of the daemon, under `flags` and `env` alone (no base). */
+  floor?: true;
 }
 
 const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
@@ -89,6 +95,9 @@ const VARIANTS: Variant[] = [
   // undici's llhttp WebAssembly: baseline code only, or compiled function by function on first call.
   { name: "liftoff-only", flags: ["--liftoff-only"] },
   { name: "wasm-lazy", flags: ["--wasm-lazy-compilation"] },
+  // What any Node program needs for the daemon's work: the floor, bare and as the daemon is run.
+  { name: "floor", flags: [], env: {}, floor: true },
+  { name: "floor-daemon-flags", flags: DAEMON_FLAGS, env: DAEMON_ENV, floor: true },
 ];
 
 const { values } = parseArgs({
@@ -122,14 +131,17 @@ try {
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const v of chosen) {
       const before = load();
-      const d = await daemonCpu(config, {
-        nodeFlags: [...DAEMON_FLAGS, ...v.flags],
+      const window: DaemonWindow = {
+        nodeFlags: v.floor ? v.flags : [...DAEMON_FLAGS, ...v.flags],
         env: v.env ?? DAEMON_ENV,
         warmupMs: 5_000,
         maxWindowMs: Number(values.window) * 1000,
         maxRuns: Infinity,
         sampleEveryMs: 5_000,
-      });
+      };
+      const d = v.floor
+        ? await daemonFloorCpu(config, checksPerTarget, window)
+        : await daemonCpu(config, window);
       const rss = d.samples.map((s) => s.rssMiB);
       const perCheck = d.cpuMs / (d.runs * checksPerTarget);
       console.log(

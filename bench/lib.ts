@@ -75,6 +75,8 @@ export const SIMULATOR = path.join(ROOT, "dist/simulator/main.js");
 export const RUNBOOK = path.join(ROOT, "bench/runbook.sh");
 /** The runbook's checks by the smallest Node program that does them: a floor under diagnose. */
 export const FLOOR = path.join(ROOT, "bench/floor.cjs");
+/** The daemon's network work by the smallest Node program that does it: a floor under the daemon. */
+export const DAEMON_FLOOR = path.join(ROOT, "bench/daemon-floor.cjs");
 
 export type SimInfo = ReadyLine;
 
