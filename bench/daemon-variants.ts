@@ -95,6 +95,8 @@ const VARIANTS: Variant[] = [
   // undici's llhttp WebAssembly: baseline code only, or compiled function by function on first call.
   { name: "liftoff-only", flags: ["--liftoff-only"] },
   { name: "wasm-lazy", flags: ["--wasm-lazy-compilation"] },
+  // Bytecode of functions that ran once (start-up, the config) flushed after 2 full GCs, not 6.
+  { name: "bytecode-old-age-2", flags: ["--bytecode-old-age=2"] },
   // What any Node program needs for the daemon's work: the floor, bare and as the daemon is run.
   { name: "floor", flags: [], env: {}, floor: true },
   { name: "floor-daemon-flags", flags: DAEMON_FLAGS, env: DAEMON_ENV, floor: true },
