@@ -97,6 +97,10 @@ const VARIANTS: Variant[] = [
   { name: "wasm-lazy", flags: ["--wasm-lazy-compilation"] },
   // Bytecode of functions that ran once (start-up, the config) flushed after 2 full GCs, not 6.
   { name: "bytecode-old-age-2", flags: ["--bytecode-old-age=2"] },
+  // Node 22 ships with Maglev off: Maglev as the only optimizing tier instead of TurboFan, and
+  // V8's efficiency mode (fewer threads, TurboFan deferred).
+  { name: "maglev-only", flags: ["--no-opt", "--maglev"] },
+  { name: "efficiency-mode", flags: ["--efficiency-mode"] },
   // What any Node program needs for the daemon's work: the floor, bare and as the daemon is run.
   { name: "floor", flags: [], env: {}, floor: true },
   { name: "floor-daemon-flags", flags: DAEMON_FLAGS, env: DAEMON_ENV, floor: true },
