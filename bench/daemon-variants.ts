@@ -12,7 +12,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DAEMON_ENV, DAEMON_FLAGS, fmt, startSimulator, useNode, withoutExtraCa } from "./lib.js";
+import {
+  DAEMON_ENV,
+  DAEMON_FLAGS,
+  fmt,
+  ownCacheHome,
+  startSimulator,
+  useNode,
+  withoutExtraCa,
+} from "./lib.js";
 import { configFor } from "./cpu.js";
 import { daemonCpu, type DaemonWindow } from "./daemon-cpu.js";
 import { daemonFloorCpu } from "./daemon-floor.js";
@@ -118,6 +126,7 @@ const { values } = parseArgs({
 const only = values.only?.split(",");
 const nodeVersion = values.node ? useNode(values.node) : process.version;
 withoutExtraCa(values["keep-extra-ca"]);
+ownCacheHome();
 const chosen = VARIANTS.filter((v) => !only || only.includes(v.name));
 const load = () =>
   os

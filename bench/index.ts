@@ -8,7 +8,7 @@ import { blackHole } from "./blackhole.js";
 import { coldStart } from "./coldstart.js";
 import { cpu } from "./cpu.js";
 import { healthy } from "./healthy.js";
-import { APT_HINT, missing, useNode, withoutExtraCa, type Figure } from "./lib.js";
+import { APT_HINT, missing, ownCacheHome, useNode, withoutExtraCa, type Figure } from "./lib.js";
 
 const { values } = parseArgs({
   options: {
@@ -77,6 +77,7 @@ try {
   process.exit(3);
 }
 const unset = withoutExtraCa(values["keep-extra-ca"]);
+ownCacheHome();
 process.stdout.write(
   `apigw-diag bench: node ${nodeVersion}, ${reps} repetitions, medians; load average ${load()}\n`,
 );

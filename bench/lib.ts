@@ -1,7 +1,8 @@
 // Helpers shared by the benchmark sections: timed child processes, the standalone simulator,
 // medians, and a check for the outside tools the yardsticks need.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ReadyLine } from "../src/simulator/main.js";
@@ -66,6 +67,19 @@ export function withoutExtraCa(keep: boolean): string | undefined {
   if (file === undefined || keep) return undefined;
   delete process.env.NODE_EXTRA_CA_CERTS;
   return file;
+}
+
+/**
+ * A cache home of the bench's own for what it starts, removed when the bench exits: apigw-diag
+ * keeps Node's compile cache under it (src/compile-cache.ts), one directory per node version and
+ * V8 flag set, and a bench run tries many (every daemon variant). Warm-up runs fill it, as a
+ * user's first run fills theirs.
+ */
+export function ownCacheHome(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "apigw-bench-cache-"));
+  process.env.XDG_CACHE_HOME = dir;
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** The CA bundle Debian's curl (and OpenSSL) trust by default, read by every curl that starts. */
