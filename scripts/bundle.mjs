@@ -300,10 +300,18 @@ await build({
 const bin = await readFile(new URL("cli.cjs", dist), "utf8");
 if (!/import\("\.\/cli-main\.js"\)/.test(bin))
   throw new Error("bundle: dist/cli.cjs no longer imports ./cli-main.js at run time");
-// tsc's unbundled dist/cli.js would be a second, slower way in.
-await rm(new URL("cli.js", dist), { force: true });
+// dist/cli.js was the bin until the fifth round, and links to it outlive that: npx keeps the bin
+// link it made for a directory in its cache (~/.npm/_npx) and does not make it again, so a clone
+// where `npx apigw-diag` ran before would answer "apigw-diag: not found". In place of tsc's
+// unbundled cli.js, which would be a second, slower way in: the bin itself, imported, under the
+// same `#!` line (an ES module, so it costs the loader that the bin spares; only old links use it).
+await writeFile(
+  new URL("cli.js", dist),
+  `${bin.split("\n")[0]}\n// The bin's former path: see scripts/bundle.mjs.\nimport "./cli.cjs";\n`,
+);
 await rm(new URL("cli.js.map", dist), { force: true });
 
-// Runnable as it is, through its own `#!` line and the node flags there, the way npm's bin link
-// runs it; the benchmark starts it so.
+// Runnable as they are, through their own `#!` line and the node flags there, the way npm's bin
+// link runs them; the benchmark starts cli.cjs so.
 await chmod(new URL("cli.cjs", dist), 0o755);
+await chmod(new URL("cli.js", dist), 0o755);

@@ -1,7 +1,7 @@
 // The built CLI as a user runs it: exit codes, one-line errors, the JSON document, the demo.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { cli, diagnoseFlags } from "./run-cli.js";
+import { cli, cliEnv, diagnoseFlags } from "./run-cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
 import type { Report } from "../src/types.js";
@@ -186,6 +186,26 @@ describe("apigw-diag", () => {
     for (const argv of [["--version"], ["diagnose", "--version"]]) {
       const { code, stdout, stderr } = await cli(argv);
       expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
+    }
+  });
+
+  it("runs through its own #! line, and so does the former bin path that npx's old links name", async () => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8")) as { version: string };
+    // As npm's bin link runs it: the file itself, its node flags from its first line.
+    const run = (file: string, argv: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) =>
+        execFile(
+          file,
+          argv,
+          { env: cliEnv({ APIGW_DIAG_COMPARE_OS: "false" }), timeout: 20_000 },
+          (err, stdout) => resolve({ code: err ? Number(err.code ?? -1) : 0, stdout }),
+        ),
+      );
+    for (const file of [CLI, "dist/cli.js"]) {
+      expect(await run(file, ["--version"])).toEqual({ code: 0, stdout: `${version}\n` });
+      const { code, stdout } = await run(file, [...simArgs, "--format=json"]);
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ verdict: "healthy" });
     }
   });
 
