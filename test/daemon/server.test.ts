@@ -48,6 +48,10 @@ function endpoints(metrics: Endpoints["metrics"]): Endpoints {
 
 const TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
+/** A status server on a free loopback port whose /metrics is `metrics`. */
+const serve = (metrics: Endpoints["metrics"], log: pino.Logger): Promise<StatusServer> =>
+  startStatusServer({ host: "127.0.0.1", port: 0 }, endpoints(metrics), log);
+
 /** Sends a request, reads `bytes` of the answer (headers included), then closes the socket. */
 function readPart(port: number, bytes: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -83,11 +87,7 @@ describe("status server", () => {
   it("writes a body of pieces chunked, whole, with the content type", async () => {
     const { seen, body } = lazyBody(40);
     const { log } = memoryLog();
-    server = await startStatusServer(
-      { host: "127.0.0.1", port: 0 },
-      endpoints(async () => ({ contentType: TYPE, body })),
-      log,
-    );
+    server = await serve(async () => ({ contentType: TYPE, body }), log);
     const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe(TYPE);
@@ -100,11 +100,7 @@ describe("status server", () => {
   it("answers HEAD with the headers only, without rendering the pieces", async () => {
     const { seen, body } = lazyBody(40);
     const { log } = memoryLog();
-    server = await startStatusServer(
-      { host: "127.0.0.1", port: 0 },
-      endpoints(async () => ({ contentType: TYPE, body })),
-      log,
-    );
+    server = await serve(async () => ({ contentType: TYPE, body }), log);
     const res = await fetch(`http://127.0.0.1:${server.port}/metrics`, { method: "HEAD" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe(TYPE);
@@ -115,23 +111,19 @@ describe("status server", () => {
   it("answers 500 with one log line when the metrics fail, before or at the first piece", async () => {
     const { log, lines } = memoryLog();
     let fail: "promise" | "piece" = "promise";
-    server = await startStatusServer(
-      { host: "127.0.0.1", port: 0 },
-      endpoints(async () => {
-        if (fail === "promise") throw new Error("collect failed");
-        return {
-          contentType: TYPE,
-          body: {
-            [Symbol.iterator]: () => ({
-              next(): IteratorResult<string> {
-                throw new Error("render failed");
-              },
-            }),
-          },
-        };
-      }),
-      log,
-    );
+    server = await serve(async () => {
+      if (fail === "promise") throw new Error("collect failed");
+      return {
+        contentType: TYPE,
+        body: {
+          [Symbol.iterator]: () => ({
+            next(): IteratorResult<string> {
+              throw new Error("render failed");
+            },
+          }),
+        },
+      };
+    }, log);
     for (const f of ["promise", "piece"] as const) {
       fail = f;
       const res = await fetch(`http://127.0.0.1:${server.port}/metrics`);
@@ -147,9 +139,8 @@ describe("status server", () => {
 
   it("cuts the answer short, and logs, when a later piece fails", async () => {
     const { log, lines } = memoryLog();
-    server = await startStatusServer(
-      { host: "127.0.0.1", port: 0 },
-      endpoints(async () => ({
+    server = await serve(
+      async () => ({
         contentType: TYPE,
         body: {
           [Symbol.iterator]: function* () {
@@ -157,7 +148,7 @@ describe("status server", () => {
             throw new Error("render failed later");
           },
         },
-      })),
+      }),
       log,
     );
     // Never an answer that looks whole: the connection closes without the last chunk.
@@ -170,11 +161,7 @@ describe("status server", () => {
     const count = 2_000; // 32 MiB: more than the socket buffers on both sides hold
     const { seen, body } = lazyBody(count);
     const { log } = memoryLog();
-    server = await startStatusServer(
-      { host: "127.0.0.1", port: 0 },
-      endpoints(async () => ({ contentType: TYPE, body })),
-      log,
-    );
+    server = await serve(async () => ({ contentType: TYPE, body }), log);
     const socket = net.connect(server.port, "127.0.0.1");
     socket.write("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     await new Promise((r) => socket.once("readable", r));
@@ -198,11 +185,7 @@ describe("status server", () => {
     const count = 2_000;
     const { seen, body } = lazyBody(count);
     const { log, lines } = memoryLog();
-    server = await startStatusServer(
-      { host: "127.0.0.1", port: 0 },
-      endpoints(async () => ({ contentType: TYPE, body })),
-      log,
-    );
+    server = await serve(async () => ({ contentType: TYPE, body }), log);
     await readPart(server.port, (count * PIECE.length) / 2);
     await until("the pieces to be closed", () => seen.finished);
     expect(seen.pulled).toBeLessThan(count);
