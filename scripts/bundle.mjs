@@ -218,7 +218,7 @@ for (const f of await readdir(dist))
   if (/^chunk-.*\.js(\.map)?$/.test(f)) await rm(new URL(f, dist));
 
 const result = await build({
-  // The daemon reads its config file in a worker thread (src/config/isolated.ts), from this file;
+  // The daemon reads its config file in a child process (src/config/isolated.ts) running this file;
   // cli.cjs imports cli-main.js by that name.
   entryPoints: [
     { in: "src/cli-main.ts", out: "cli-main" },

@@ -1,7 +1,9 @@
-// The daemon's config loader: the file is read and checked in a worker thread (config-worker.ts),
+// The daemon's config loader: the file is read and checked by a child process (config-worker.ts),
 // anew at start and at every SIGHUP. Measured at 100 targets, keeping yaml and zod in the daemon
-// after the one read held 3-5 MiB of its RSS for good (docs/performance.md).
-import { Worker } from "node:worker_threads";
+// after the one read held 3-5 MiB of its RSS for good; a worker thread, which this was before,
+// left 2.3 MiB in a malloc arena of its own for the daemon's life (docs/performance.md).
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { UsageError } from "../types.js";
 import { envOverrides } from "./env.js";
 import { flagOverrides, type ParsedArgs } from "./from-args.js";
@@ -9,6 +11,11 @@ import { resolveSettings, type Settings } from "./load.js";
 import type { FileConfig } from "./schema.js";
 
 export type WorkerAnswer = { config: FileConfig } | { error: string; usage: boolean };
+
+/** How long the reader may take: a file on a stalled mount or a FIFO must not stall a reload. */
+export const READ_TIMEOUT_MS = 10_000;
+/** A config's answer larger than this is refused, not buffered. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 /**
  * Returns a loader that reads flags, environment and config file anew each call; `worker` is the
@@ -18,24 +25,51 @@ export function isolatedSettingsLoader(
   args: ParsedArgs,
   env: NodeJS.ProcessEnv,
   worker: URL,
+  timeoutMs = READ_TIMEOUT_MS,
 ): () => Promise<Settings> {
   const fromEnv = envOverrides(env);
   const configPath = args.config ?? fromEnv.config;
   return async () => {
-    const file = configPath ? await readInWorker(worker, configPath) : {};
+    const file = configPath ? await readInChild(worker, configPath, timeoutMs) : {};
     return resolveSettings(flagOverrides(args), fromEnv, file);
   };
 }
 
-async function readInWorker(worker: URL, file: string): Promise<FileConfig> {
-  const thread = new Worker(worker, { workerData: { file }, stdout: false, stderr: false });
-  const answer = await new Promise<WorkerAnswer>((resolve, reject) => {
-    thread.once("message", resolve);
-    thread.once("error", reject);
-    thread.once("exit", (code) =>
-      reject(new Error(`config reader ended (exit ${code}) before it answered`)),
+async function readInChild(worker: URL, file: string, timeoutMs: number): Promise<FileConfig> {
+  // Plain node: the daemon's V8 flags are for its own heap, not for a reader that lives 0.1 s.
+  const child = spawn(process.execPath, [fileURLToPath(worker), file], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  let ended: "timeout" | "too large" | undefined;
+  const stop = (why: typeof ended) => {
+    ended ??= why;
+    child.kill("SIGKILL");
+  };
+  const timer = setTimeout(() => stop("timeout"), timeoutMs);
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  child.stdout.on("data", (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > MAX_ANSWER_BYTES) stop("too large");
+    else chunks.push(chunk);
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+    (resolve, reject) => {
+      child.once("error", reject);
+      child.once("close", (c: number | null, s: NodeJS.Signals | null) => resolve([c, s]));
+    },
+  ).finally(() => clearTimeout(timer));
+  if (ended === "timeout") throw new UsageError(`config ${file}: not read within ${timeoutMs} ms`);
+  if (ended === "too large") throw new UsageError(`config ${file}: too large to load`);
+  let answer: WorkerAnswer;
+  try {
+    answer = JSON.parse(Buffer.concat(chunks).toString("utf8")) as WorkerAnswer;
+  } catch {
+    // Killed from outside (the OOM killer, say): one line, as for a file that does not load.
+    throw new UsageError(
+      `config ${file}: its reader ended (${signal ?? `exit ${code}`}) before it answered`,
     );
-  }).finally(() => void thread.terminate());
+  }
   if ("config" in answer) return answer.config;
   throw answer.usage ? new UsageError(answer.error) : new Error(answer.error);
 }
