@@ -37,6 +37,8 @@ export interface DaemonWindow {
   sampleEveryMs: number;
   /** Added to this process's environment for the daemon (malloc and libuv settings). */
   env?: Record<string, string>;
+  /** Another build's cli.cjs to run instead of this one's (`bench:variants --against`). */
+  cli?: string;
 }
 
 const sumRuns = (metrics: string): number =>
@@ -82,7 +84,7 @@ export async function measureWindow(
 export async function daemonCpu(config: string, w: DaemonWindow): Promise<DaemonCpu> {
   const child = spawn(
     measuredNode(),
-    [...w.nodeFlags, CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
+    [...w.nodeFlags, w.cli ?? CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
     { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...w.env } },
   );
   try {

@@ -1,7 +1,7 @@
 // The daemon at 100 targets under several node flags and environments, one after the other in
 // rounds (a noisy neighbour then weighs on every variant alike): RSS and CPU per check of each.
 //   npm run bench:variants -- [--window SECONDS] [--rounds N] [--only NAME,NAME] [--node FILE]
-//                             [--keep-extra-ca]
+//                             [--keep-extra-ca] [--against OTHER/dist/cli.cjs]
 // Each variant starts from the container's node flags (the Dockerfile's
 // APIGW_DIAG_DAEMON_NODE_FLAGS), and its environment replaces the container's APIGW_DIAG_DAEMON_ENV:
 // "shipped" is the container's daemon, "flags-only" the same without that environment.
@@ -100,8 +100,9 @@ const VARIANTS: Variant[] = [
   // Fifth round, Node 22 (the container's line): its mid-tier compiler, and V8's code for it.
   { name: "no-maglev", flags: ["--no-maglev"] },
   { name: "no-maglev-no-turbo-inlining", flags: ["--no-maglev", "--no-turbo-inlining"] },
-  // undici's llhttp WebAssembly: baseline code only, or compiled function by function on first call.
-  { name: "liftoff-only", flags: ["--liftoff-only"] },
+  // undici's llhttp WebAssembly: optimized by TurboFan as V8 does by default (the container keeps
+  // it in Liftoff, sixth round), or compiled function by function on first call.
+  { name: "wasm-tier-up", flags: ["--no-liftoff-only"] },
   { name: "wasm-lazy", flags: ["--wasm-lazy-compilation"] },
   // Bytecode of functions that ran once (start-up, the config) flushed after 2 full GCs, not 6.
   { name: "bytecode-old-age-2", flags: ["--bytecode-old-age=2"] },
@@ -121,6 +122,9 @@ const { values } = parseArgs({
     only: { type: "string" },
     node: { type: "string" },
     "keep-extra-ca": { type: "boolean", default: false },
+    // Another build's bin: each daemon variant runs on it too, right after this build's, so that
+    // two builds are compared in the same minutes (a checkout of the commit before, built).
+    against: { type: "string" },
   },
 });
 const only = values.only?.split(",");
@@ -143,8 +147,16 @@ try {
   console.log(
     `daemon variants: node ${nodeVersion}; base flags ${DAEMON_FLAGS.join(" ")}; load ${load()}`,
   );
+  const runs = chosen.flatMap((v) =>
+    values.against && !v.floor
+      ? [
+          { v, cli: undefined },
+          { v, cli: values.against },
+        ]
+      : [{ v, cli: undefined }],
+  );
   for (let round = 0; round < Number(values.rounds); round++) {
-    for (const v of chosen) {
+    for (const { v, cli } of runs) {
       const before = load();
       const window: DaemonWindow = {
         nodeFlags: v.floor ? v.flags : [...DAEMON_FLAGS, ...v.flags],
@@ -153,6 +165,7 @@ try {
         maxWindowMs: Number(values.window) * 1000,
         maxRuns: Infinity,
         sampleEveryMs: 5_000,
+        cli,
       };
       const d = v.floor
         ? await daemonFloorCpu(config, checksPerTarget, window)
@@ -161,7 +174,7 @@ try {
       const perCheck = d.cpuMs / (d.runs * checksPerTarget);
       console.log(
         [
-          v.name.padEnd(20),
+          (cli ? `${v.name} (against)` : v.name).padEnd(20),
           `CPU/check ${fmt(perCheck).padStart(8)}`,
           `RSS max ${Math.max(...rss).toFixed(0)} MiB`,
           `median ${rss.sort((a, b) => a - b)[Math.floor(rss.length / 2)]?.toFixed(0)} MiB`,
