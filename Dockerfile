@@ -22,9 +22,11 @@ FROM ${NODE_IMAGE} AS runtime
 # targets 88-93 MiB RSS instead of 122-156 MiB (docs/performance.md). Soft limits: no heap cap.
 # No Sparkplug (V8's baseline tier: its code for every warm function) and one V8 worker thread:
 # about 5 MiB less at 100 targets, within the CPU spread between runs.
+# WebAssembly (undici's HTTP parser) stays in its baseline tier: optimizing llhttp takes up to
+# 19 MiB of malloc on V8's worker thread, and in most runs about 7 MiB of it stays resident.
 # Its malloc (glibc) gives freed memory back once 128 KiB is free at the top of a heap, instead of
 # a threshold that grows to 32 MiB: about 12 MiB less RSS, within the CPU spread between runs.
-ENV APIGW_DIAG_DAEMON_NODE_FLAGS="--max-semi-space-size=1 --heap-growing-percent=20 --no-sparkplug --v8-pool-size=1" \
+ENV APIGW_DIAG_DAEMON_NODE_FLAGS="--max-semi-space-size=1 --heap-growing-percent=20 --no-sparkplug --v8-pool-size=1 --liftoff-only" \
     APIGW_DIAG_DAEMON_ENV="MALLOC_TRIM_THRESHOLD_=131072 MALLOC_TOP_PAD_=0" \
     NODE_ENV=production \
     TMPDIR=/tmp \
