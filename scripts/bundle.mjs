@@ -139,12 +139,28 @@ const DEFERRED = [
     ],
   },
   {
-    // pino's transports run in a worker thread; apigw-diag configures none.
+    // pino's transports run in a worker thread; apigw-diag configures none. node:module, which
+    // brings part of Node's ES module loader, is for a transport's target name alone.
     file: "pino/lib/transport.js",
     edits: [
       [
         "const ThreadStream = require('thread-stream')",
         "let ThreadStreamClass; function ThreadStream (opts) { return new (ThreadStreamClass ??= require('thread-stream'))(opts) }",
+      ],
+      [
+        "const { createRequire } = require('module')",
+        "const createRequire = (...a) => require('module').createRequire(...a)",
+      ],
+    ],
+  },
+  {
+    // node:module, which brings part of Node's ES module loader, for a `config` option's file,
+    // which apigw-diag does not declare.
+    file: "yargs-parser/build/lib/index.js",
+    edits: [
+      [
+        "import { createRequire } from 'node:module';",
+        "const createRequire = (url) => (path) => process.getBuiltinModule('node:module').createRequire(url)(path);",
       ],
     ],
   },
@@ -276,6 +292,10 @@ for (const file of result.outputFiles)
   if (/llhttp(_simd)?-wasm\.js/.test(file.text) || file.text.includes("AGFzbQ"))
     throw new Error(`bundle: ${file.path} still holds llhttp's base64 modules: see LLHTTP`);
 
+// import.meta.url, which CommonJS lacks, is the file's own URL in both CommonJS bundles below.
+const CJS_BANNER =
+  '"use strict";const importMetaUrl=require("node:url").pathToFileURL(__filename).href;';
+
 // The bin: src/cli.ts alone, as CommonJS. A CommonJS main does not load Node's ES module loader
 // (4 ms of a start on Node 20, 2 on Node 22, most of `--version`); the loader comes with the
 // import() of cli-main.js, for the commands that need it. import.meta.url, which CommonJS lacks,
@@ -291,15 +311,42 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
-  external: ["./cli-main.js"],
+  external: ["./cli-main.js", "./daemon.cjs"],
   define: { "import.meta.url": "importMetaUrl" },
-  banner: {
-    js: '"use strict";const importMetaUrl=require("node:url").pathToFileURL(__filename).href;',
-  },
+  banner: { js: CJS_BANNER },
 });
 const bin = await readFile(new URL("cli.cjs", dist), "utf8");
-if (!/import\("\.\/cli-main\.js"\)/.test(bin))
-  throw new Error("bundle: dist/cli.cjs no longer imports ./cli-main.js at run time");
+if (!/import\("\.\/cli-main\.js"\)/.test(bin) || !/require\("\.\/daemon\.cjs"\)/.test(bin))
+  throw new Error(
+    "bundle: dist/cli.cjs no longer imports ./cli-main.js and ./daemon.cjs at run time",
+  );
+
+// The daemon: src/daemon-cli.ts and everything it runs, one CommonJS file. An ES module anywhere
+// in a process loads Node's ES module loader for good: 1.4 MiB more of node's own code resident
+// and 0.2 MiB of heap, for the daemon's whole life (docs/performance.md). Only help and errors go
+// on to cli-main.js, through the one import() that must remain.
+await build({
+  entryPoints: ["src/daemon-cli.ts"],
+  outfile: "dist/daemon.cjs",
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  sourcemap: true,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: "warning",
+  plugins: [lazyUndiciH2, llhttpFiles, deferBuiltins],
+  external: [...OUTSIDE, "./cli-main.js"],
+  define: { "import.meta.url": "importMetaUrl" },
+  banner: { js: CJS_BANNER },
+});
+const daemon = await readFile(new URL("daemon.cjs", dist), "utf8");
+const imports = daemon.match(/\bimport\(\s*"[^"]*"\s*\)/g) ?? [];
+if (imports.length !== 1 || !imports[0].includes("./cli-main.js"))
+  throw new Error(
+    `bundle: dist/daemon.cjs imports ${imports.join(", ") || "nothing"}, not ./cli-main.js alone`,
+  );
 // dist/cli.js was the bin until the fifth round, and links to it outlive that: npx keeps the bin
 // link it made for a directory in its cache (~/.npm/_npx) and does not make it again, so a clone
 // where `npx apigw-diag` ran before would answer "apigw-diag: not found". In place of tsc's

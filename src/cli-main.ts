@@ -4,19 +4,9 @@ import type { Argv } from "yargs";
 import type { ParsedArgs } from "./config/from-args.js";
 import { commonOptions, daemonOptions, demoOptions, targetOptions } from "./cli-options.js";
 import { declaredOptions, parseWithoutYargs } from "./cli-parse.js";
+import { fail, runCommandLine } from "./cli-run.js";
 import { UsageError, EXIT } from "./types.js";
 import { version } from "./version.js";
-
-const fail = (message: string): never => {
-  // One line, all of it: yargs puts the useful part of "Invalid values:" on the next lines.
-  const line = message
-    .split("\n")
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(" ");
-  process.stderr.write(`apigw-diag: ${line}\n`);
-  process.exit(EXIT.error);
-};
 
 type Args = ParsedArgs & { logLevel?: string; scenario?: string; _: (string | number)[] };
 
@@ -67,26 +57,9 @@ function finish(code: number): never {
 }
 
 async function daemonCommand(args: Args): Promise<void> {
-  const [{ isolatedSettingsLoader }, { runDaemon }, { createLogger }] = await Promise.all([
-    import("./config/isolated.js"),
-    import("./daemon/index.js"),
-    import("./log.js"),
-  ]);
-  // The bundle's config-worker.js sits beside this file (scripts/bundle.mjs).
-  const load = isolatedSettingsLoader(
-    args,
-    process.env,
-    new URL("./config-worker.js", import.meta.url),
-  );
-  const settings = await load();
-  // Daemon mode: no report on stdout, so the JSON logs go there (what container runtimes ship).
-  const log = createLogger({ level: args.logLevel, destination: 1 });
-  process.exitCode = await runDaemon({ settings, log, reload: load });
-  // Everything was closed; if a handle still lingers, do not hang the container's stop.
-  setTimeout(() => {
-    log.warn({ event: "exit_forced" }, "handles still open after shutdown; exiting");
-    process.exit(process.exitCode);
-  }, 2_000).unref();
+  // Usually reached through dist/daemon.cjs instead (daemon-cli.ts); here when yargs parsed it.
+  const { daemonCommand: run } = await import("./commands/daemon.js");
+  await run(args);
 }
 
 async function demoCommand(args: Args): Promise<void> {
@@ -173,17 +146,5 @@ async function main(argv: string[]): Promise<void> {
 }
 
 export function run(argv: string[]): void {
-  // A reader that goes away (`| head`) is not an error: stop quietly, keeping the verdict's code.
-  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-  main(argv).catch((err: unknown) => {
-    if (err instanceof UsageError) fail(err.message);
-    // A bug, not a user error: keep the stack.
-    process.stderr.write(
-      `apigw-diag: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-    process.exit(EXIT.error);
-  });
+  runCommandLine(() => main(argv));
 }

@@ -8,14 +8,21 @@
 // (monitoring and packaging ask often), and Node's compile cache is on before the command line
 // (cli-main.ts) is compiled: an ES module's static imports are compiled before it runs.
 // Bundled as CommonJS (dist/cli.cjs, scripts/bundle.mjs): a CommonJS main leaves Node's ES module
-// loader unloaded until the import() below, which `--version` never reaches.
+// loader unloaded until the import() below, which `--version` and the daemon never reach.
 import { writeSync } from "node:fs";
 import { enableCompileCache } from "./compile-cache.js";
 import { version } from "./version.js";
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === "--version") printVersion();
-else {
+// The daemon, CommonJS all the way (daemon-cli.ts), and without the compile cache: node:module
+// would bring part of the ES module loader for its whole life, to save 0.1 s once at its start.
+// require(), not import(): an import() would load that loader (dist/daemon.cjs is CommonJS).
+else if (argv[0] === "daemon") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const daemon = require("./daemon.cjs") as typeof import("./daemon-cli.js");
+  daemon.run(argv);
+} else {
   enableCompileCache();
   void import("./cli-main.js").then(({ run }) => run(argv));
 }

@@ -1,11 +1,12 @@
 // A healthy one-shot diagnose loads only the built-in modules it needs: each one more is compiled
 // from source at every start (the bin's V8 flag keeps V8 from Node's cached code for them).
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
+import { simulatorConfig, waitFor } from "./daemon/helpers.js";
 import { cliEnv, diagnoseFlags } from "./run-cli.js";
 
 const PRELOAD = "./test/fixtures/modules-loaded.cjs";
@@ -101,5 +102,42 @@ describe("a healthy one-shot diagnose", () => {
       "internal/util/parse_args/parse_args", // util.parseArgs
     ])
       expect(loaded).not.toContain(lazy);
+  });
+});
+
+describe("the daemon", () => {
+  /** The built-ins a daemon loaded from its start to its exit on SIGTERM, after one round. */
+  async function builtinsOfADaemon(): Promise<string[]> {
+    const config = path.join(tmp, "daemon.yaml");
+    writeFileSync(config, simulatorConfig(sim, { stages: ["prod", "v2"] }));
+    const proc = spawn(
+      process.execPath,
+      ["--require", PRELOAD, "dist/cli.cjs", "daemon", "--config", config],
+      { stdio: ["ignore", "pipe", "pipe"], env: cliEnv({ APIGW_DIAG_LOG_LEVEL: "info" }) },
+    );
+    let out = "";
+    let err = "";
+    proc.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    proc.stderr.on("data", (c: Buffer) => (err += c.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once("exit", resolve));
+    try {
+      // A run's end is logged per target: by then the probes, the metrics and the server ran.
+      await waitFor("a finished run", () => out.includes('"event":"run"') || undefined);
+    } finally {
+      proc.kill("SIGTERM");
+    }
+    expect(await exited).toBe(0);
+    const line = err.split("\n").find((l) => l.startsWith('{"builtinsLoaded"'));
+    return (JSON.parse(line ?? "{}") as { builtinsLoaded: string[] }).builtinsLoaded;
+  }
+
+  it("runs without Node's ES module loader or node:module, for its whole life", async () => {
+    const before = await baseline();
+    const loaded = (await builtinsOfADaemon()).filter((m) => !before.includes(m));
+    expect(loaded).toContain("tls");
+    expect(loaded).toContain("http"); // its status server
+    expect(loaded.filter((m) => m.startsWith("internal/modules/esm/"))).toEqual([]);
+    for (const unused of ["module", "worker_threads", "http2"])
+      expect(loaded).not.toContain(unused);
   });
 });

@@ -1,0 +1,30 @@
+// How a command line ends: a usage error is one line on stderr and exit 3, a bug keeps its stack.
+// Shared by the two ways in, cli-main.ts (every command) and daemon-cli.ts (the daemon's).
+import { UsageError, EXIT } from "./types.js";
+
+export const fail = (message: string): never => {
+  // One line, all of it: yargs puts the useful part of "Invalid values:" on the next lines.
+  const line = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(" ");
+  process.stderr.write(`apigw-diag: ${line}\n`);
+  process.exit(EXIT.error);
+};
+
+export function runCommandLine(main: () => Promise<void>): void {
+  // A reader that goes away (`| head`) is not an error: stop quietly, keeping the verdict's code.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+  main().catch((err: unknown) => {
+    if (err instanceof UsageError) fail(err.message);
+    // A bug, not a user error: keep the stack.
+    process.stderr.write(
+      `apigw-diag: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exit(EXIT.error);
+  });
+}
