@@ -110,6 +110,13 @@ const VARIANTS: Variant[] = [
   // V8's efficiency mode (fewer threads, TurboFan deferred).
   { name: "maglev-only", flags: ["--no-opt", "--maglev"] },
   { name: "efficiency-mode", flags: ["--efficiency-mode"] },
+  // Sixth round, Node 22, with llhttp kept in Liftoff: no TurboFan but the baseline tier
+  // (Sparkplug) back; TurboFan for 10x fewer functions (a Node 22 flag: Node 20's V8 has
+  // --interrupt-budget instead); TurboFan for small functions only; TurboFan on the main thread.
+  { name: "no-opt-sparkplug", flags: ["--no-opt", "--sparkplug"] },
+  { name: "turbofan-10x-later", flags: ["--invocation-count-for-turbofan=30000"] },
+  { name: "turbofan-small-only", flags: ["--max-optimized-bytecode-size=8192"] },
+  { name: "no-concurrent-turbofan", flags: ["--no-concurrent-recompilation"] },
   // What any Node program needs for the daemon's work: the floor, bare and as the daemon is run.
   { name: "floor", flags: [], env: {}, floor: true },
   { name: "floor-daemon-flags", flags: DAEMON_FLAGS, env: DAEMON_ENV, floor: true },
