@@ -26,6 +26,14 @@ export const DAEMON_FLAGS: string[] = (() => {
   if (!m) throw new Error("Dockerfile: no APIGW_DIAG_DAEMON_NODE_FLAGS");
   return (m[1] ?? "").split(/\s+/).filter(Boolean);
 })();
+/**
+ * The container's daemon flags with V8's optimizing compiler off, as docs/container.md offers
+ * them where memory counts more than CPU: `--no-opt` in place of `--no-sparkplug`, so that the
+ * baseline tier runs what TurboFan would have optimized.
+ */
+export const MEMORY_FIRST_FLAGS: string[] = DAEMON_FLAGS.includes("--no-sparkplug")
+  ? DAEMON_FLAGS.map((f) => (f === "--no-sparkplug" ? "--no-opt" : f))
+  : [...DAEMON_FLAGS, "--no-opt"];
 /** The daemon's environment as the container's launcher sets it (the Dockerfile's ENV). */
 export const DAEMON_ENV: Record<string, string> = (() => {
   const m = /APIGW_DIAG_DAEMON_ENV="([^"]*)"/.exec(
