@@ -292,17 +292,9 @@ for (const file of result.outputFiles)
   if (/llhttp(_simd)?-wasm\.js/.test(file.text) || file.text.includes("AGFzbQ"))
     throw new Error(`bundle: ${file.path} still holds llhttp's base64 modules: see LLHTTP`);
 
-// import.meta.url, which CommonJS lacks, is the file's own URL in both CommonJS bundles below.
-const CJS_BANNER =
-  '"use strict";const importMetaUrl=require("node:url").pathToFileURL(__filename).href;';
-
-// The bin: src/cli.ts alone, as CommonJS. A CommonJS main does not load Node's ES module loader
-// (4 ms of a start on Node 20, 2 on Node 22, most of `--version`); the loader comes with the
-// import() of cli-main.js, for the commands that need it. import.meta.url, which CommonJS lacks,
-// is the file's own URL, as it is in the chunks (src/version.ts reads ../package.json from it).
-await build({
-  entryPoints: ["src/cli.ts"],
-  outfile: "dist/cli.cjs",
+// Both CommonJS bundles below. import.meta.url, which CommonJS lacks, is the file's own URL, as it
+// is in the chunks (src/version.ts reads ../package.json from it).
+const COMMONJS = {
   bundle: true,
   platform: "node",
   format: "cjs",
@@ -311,9 +303,20 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: "warning",
-  external: ["./cli-main.js", "./daemon.cjs"],
   define: { "import.meta.url": "importMetaUrl" },
-  banner: { js: CJS_BANNER },
+  banner: {
+    js: '"use strict";const importMetaUrl=require("node:url").pathToFileURL(__filename).href;',
+  },
+};
+
+// The bin: src/cli.ts alone. A CommonJS main does not load Node's ES module loader (4 ms of a
+// start on Node 20, 2 on Node 22, most of `--version`); the loader comes with the import() of
+// cli-main.js, for the commands that need it.
+await build({
+  ...COMMONJS,
+  entryPoints: ["src/cli.ts"],
+  outfile: "dist/cli.cjs",
+  external: ["./cli-main.js", "./daemon.cjs"],
 });
 const bin = await readFile(new URL("cli.cjs", dist), "utf8");
 if (!/import\("\.\/cli-main\.js"\)/.test(bin) || !/require\("\.\/daemon\.cjs"\)/.test(bin))
@@ -326,20 +329,11 @@ if (!/import\("\.\/cli-main\.js"\)/.test(bin) || !/require\("\.\/daemon\.cjs"\)/
 // and 0.2 MiB of heap, for the daemon's whole life (docs/performance.md). Only help and errors go
 // on to cli-main.js, through the one import() that must remain.
 await build({
+  ...COMMONJS,
   entryPoints: ["src/daemon-cli.ts"],
   outfile: "dist/daemon.cjs",
-  bundle: true,
-  platform: "node",
-  format: "cjs",
-  target: "node20",
-  sourcemap: true,
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: "warning",
   plugins: [lazyUndiciH2, llhttpFiles, deferBuiltins],
   external: [...OUTSIDE, "./cli-main.js"],
-  define: { "import.meta.url": "importMetaUrl" },
-  banner: { js: CJS_BANNER },
 });
 const daemon = await readFile(new URL("daemon.cjs", dist), "utf8");
 const imports = daemon.match(/\bimport\(\s*"[^"]*"\s*\)/g) ?? [];
