@@ -36,9 +36,11 @@ export function isolatedSettingsLoader(
 }
 
 async function readInChild(worker: URL, file: string, timeoutMs: number): Promise<FileConfig> {
-  // Plain node: the daemon's V8 flags are for its own heap, not for a reader that lives 0.1 s.
+  // Plain node: the daemon's V8 flags are for its own heap, not for a reader that lives 0.1 s,
+  // and no NODE_OPTIONS preload writes into the answer (as for the one-shot's OS lookup).
   const child = spawn(process.execPath, [fileURLToPath(worker), file], {
     stdio: ["ignore", "pipe", "ignore"],
+    env: { ...process.env, NODE_OPTIONS: "" },
   });
   let ended: "timeout" | "too large" | undefined;
   const stop = (why: typeof ended) => {

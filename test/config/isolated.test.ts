@@ -32,6 +32,23 @@ describe("the daemon's config reader, a child process", () => {
     ]);
   });
 
+  it("is not disturbed by a NODE_OPTIONS preload that writes to stdout", async () => {
+    const config = file(
+      "plain.yaml",
+      `resolvers: [10.0.0.2]\ntargets:\n  - name: a\n    endpoint: ${ENDPOINT}\n    apiId: a1b2c3d4e5\n    stages: [prod]\n`,
+    );
+    const preload = file("noisy.cjs", 'process.stdout.write("not JSON");\n');
+    const before = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `--require ${preload}`;
+    try {
+      const settings = await isolatedSettingsLoader({ config }, {}, WORKER)();
+      expect(settings.targets.map((t) => t.name)).toEqual(["a"]);
+    } finally {
+      if (before === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = before;
+    }
+  });
+
   it("turns a config that does not validate into one line of usage error", async () => {
     const config = file("bad.yaml", "targets: 7\n");
     const err = await isolatedSettingsLoader({ config }, {}, WORKER)().catch((e: unknown) => e);
