@@ -16,6 +16,7 @@ import {
   fmt,
   measuredNode,
   median,
+  owned,
   ratio,
   rssMiB,
   startSimulator,
@@ -100,10 +101,12 @@ async function blackbox(sim: SimInfo, dir: string, rounds: number) {
   const file = path.join(dir, "blackbox.yml");
   await writeFile(file, blackboxConfig(sim));
   const port = await freePort();
-  const child = spawn(
-    "prometheus-blackbox-exporter",
-    [`--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
-    { stdio: "ignore" },
+  const child = owned(
+    spawn(
+      "prometheus-blackbox-exporter",
+      [`--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=error"],
+      { stdio: "ignore" },
+    ),
   );
   try {
     const base = `http://127.0.0.1:${port}`;

@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { CLI, cpuMs, measuredNode, rssMiB } from "./lib.js";
+import { CLI, cpuMs, measuredNode, owned, rssMiB } from "./lib.js";
 
 export interface RssSample {
   /** Seconds since the window opened. */
@@ -82,10 +82,12 @@ export async function measureWindow(
 
 /** Runs the daemon on `config` (which must give it a short interval): warm-up, then the window. */
 export async function daemonCpu(config: string, w: DaemonWindow): Promise<DaemonCpu> {
-  const child = spawn(
-    measuredNode(),
-    [...w.nodeFlags, w.cli ?? CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
-    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...w.env } },
+  const child = owned(
+    spawn(
+      measuredNode(),
+      [...w.nodeFlags, w.cli ?? CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
+      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...w.env } },
+    ),
   );
   try {
     const port = await new Promise<number>((resolve, reject) => {

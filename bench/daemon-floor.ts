@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { measureWindow, type DaemonCpu, type DaemonWindow } from "./daemon-cpu.js";
-import { DAEMON_FLOOR, measuredNode } from "./lib.js";
+import { DAEMON_FLOOR, measuredNode, owned } from "./lib.js";
 
 /**
  * Runs the floor on `config` under exactly `w.nodeFlags` and `w.env` (no base flags): warm-up,
@@ -16,10 +16,12 @@ export async function daemonFloorCpu(
   checksPerTarget: number,
   w: DaemonWindow,
 ): Promise<DaemonCpu> {
-  const child = spawn(measuredNode(), [...w.nodeFlags, DAEMON_FLOOR, config], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, ...w.env },
-  });
+  const child = owned(
+    spawn(measuredNode(), [...w.nodeFlags, DAEMON_FLOOR, config], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...w.env },
+    }),
+  );
   const lines = createInterface({ input: child.stdout });
   const exited = new Promise<never>((_, reject) =>
     child.once("exit", (code, signal) =>

@@ -8,6 +8,26 @@ import { fileURLToPath } from "node:url";
 import type { ReadyLine } from "../src/simulator/main.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+// What the bench starts must not outlive it: simulators (one inside the black hole's namespace,
+// which cannot go while a process is in it), daemons, blackbox_exporter. They are killed at its
+// exit, and an interrupt (SIGINT, SIGTERM) is an exit, so that every "exit" cleanup (the
+// namespace, the cache home) runs then too. This handler is registered first, so it runs first.
+const running = new Set<ChildProcess>();
+/** `child`, killed when the bench exits if it has not ended by then. */
+export function owned<T extends ChildProcess>(child: T): T {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  return child;
+}
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const)
+  process.once(signal, () => process.exit(code));
 export const CLI = path.join(ROOT, "dist/cli.cjs");
 /** The node flags in dist/cli.cjs's own `#!` line: the CLI is started with them, as its bin is. */
 export const CLI_FLAGS: string[] =
@@ -112,7 +132,7 @@ export interface Running {
 export function startSimulator(args: string[], prefix: string[] = []): Promise<Running> {
   const argv = [...prefix, process.execPath, SIMULATOR, ...args];
   const [cmd, ...rest] = argv as [string, ...string[]];
-  const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = owned(spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"] }));
   let stderr = "";
   child.stderr?.on("data", (c: Buffer) => (stderr += c.toString()));
   const stop = () =>
@@ -146,7 +166,7 @@ export function timed(
 ): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", stderr] });
+    const child = owned(spawn(cmd, args, { stdio: ["ignore", "pipe", stderr] }));
     let stdout = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
     child.once("error", reject);
