@@ -188,13 +188,14 @@ export async function cpu(
     ];
     // V8's defaults, then the flags the container's launcher passes (the Dockerfile's), whose
     // window is long enough to show whether RSS stays flat: 10k target runs, or the time cap.
-    const plain = await daemonCpu(config, {
-      nodeFlags: [],
+    // A 30 s glance, for a setting whose figures are shown beside the shipped daemon's.
+    const glance = {
       warmupMs: 5_000,
       maxWindowMs: 30_000,
       maxRuns: Infinity,
       sampleEveryMs: 5_000,
-    });
+    };
+    const plain = await daemonCpu(config, { ...glance, nodeFlags: [] });
     const shipped = await daemonCpu(config, {
       nodeFlags: DAEMON_FLAGS,
       env: DAEMON_ENV,
@@ -205,39 +206,40 @@ export async function cpu(
     });
     // The trade docs/container.md offers: TurboFan off, less memory for more CPU.
     const memoryFirst = await daemonCpu(config, {
+      ...glance,
       nodeFlags: MEMORY_FIRST_FLAGS,
       env: DAEMON_ENV,
-      warmupMs: 5_000,
-      maxWindowMs: 30_000,
-      maxRuns: Infinity,
-      sampleEveryMs: 5_000,
     });
     const daemonPerCheck = (d: DaemonCpu) => d.cpuMs / (d.runs * checksPerTarget);
     const rssMax = (d: DaemonCpu) => Math.max(...d.samples.map((x) => x.rssMiB));
     const third = Math.max(1, Math.floor(shipped.samples.length / 3));
     const early = Math.max(...shipped.samples.slice(0, third).map((x) => x.rssMiB));
     const late = Math.max(...shipped.samples.slice(-third).map((x) => x.rssMiB));
+    /** CPU per check and highest RSS of a 30 s glance, `flags` before its count of runs. */
+    const glanceFigures = (name: string, d: DaemonCpu, flags = ""): Figure[] => [
+      {
+        section: "cpu",
+        label: `daemon, ${name}: CPU per check`,
+        value: fmt(daemonPerCheck(d)),
+        goal: "",
+        met: undefined,
+        note: `${flags}${d.runs} target runs in ${(d.windowMs / 1000).toFixed(0)} s`,
+      },
+      {
+        section: "cpu",
+        label: `daemon, ${name}: RSS, highest`,
+        value: `${rssMax(d).toFixed(0)} MiB`,
+        goal: "",
+        met: undefined,
+        note: `every 5 s: ${d.samples.map((x) => x.rssMiB.toFixed(0)).join(" ")}`,
+      },
+    ];
     const flags = [
       ...Object.entries(DAEMON_ENV).map(([k, v]) => `${k}=${v}`),
       ...DAEMON_FLAGS,
     ].join(" ");
     figures.push(
-      {
-        section: "cpu",
-        label: "daemon, V8 defaults: CPU per check",
-        value: fmt(daemonPerCheck(plain)),
-        goal: "",
-        met: undefined,
-        note: `${plain.runs} target runs in ${(plain.windowMs / 1000).toFixed(0)} s`,
-      },
-      {
-        section: "cpu",
-        label: "daemon, V8 defaults: RSS, highest",
-        value: `${rssMax(plain).toFixed(0)} MiB`,
-        goal: "",
-        met: undefined,
-        note: `every 5 s: ${plain.samples.map((x) => x.rssMiB.toFixed(0)).join(" ")}`,
-      },
+      ...glanceFigures("V8 defaults", plain),
       {
         section: "cpu",
         label: "daemon, shipped flags: CPU per check",
@@ -263,22 +265,11 @@ export async function cpu(
           .map((x) => `${x.s.toFixed(0)}s/${x.runs}:${x.rssMiB.toFixed(0)}`)
           .join(" "),
       },
-      {
-        section: "cpu",
-        label: "daemon, TurboFan off: CPU per check",
-        value: fmt(daemonPerCheck(memoryFirst)),
-        goal: "",
-        met: undefined,
-        note: `${MEMORY_FIRST_FLAGS.join(" ")}, docs/container.md; ${memoryFirst.runs} target runs in ${(memoryFirst.windowMs / 1000).toFixed(0)} s`,
-      },
-      {
-        section: "cpu",
-        label: "daemon, TurboFan off: RSS, highest",
-        value: `${rssMax(memoryFirst).toFixed(0)} MiB`,
-        goal: "",
-        met: undefined,
-        note: `every 5 s: ${memoryFirst.samples.map((x) => x.rssMiB.toFixed(0)).join(" ")}`,
-      },
+      ...glanceFigures(
+        "TurboFan off",
+        memoryFirst,
+        `${MEMORY_FIRST_FLAGS.join(" ")}, docs/container.md; `,
+      ),
     );
     if (!haveBlackbox) return figures;
     const bb = [];
