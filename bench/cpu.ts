@@ -9,8 +9,8 @@ import os from "node:os";
 import path from "node:path";
 import {
   DAEMON_ENV,
-  DAEMON_FLAGS,
-  MEMORY_FIRST_FLAGS,
+  daemonFlags,
+  memoryFirstFlags,
   ROOT,
   cpuMs,
   fmt,
@@ -197,7 +197,7 @@ export async function cpu(
     };
     const plain = await daemonCpu(config, { ...glance, nodeFlags: [] });
     const shipped = await daemonCpu(config, {
-      nodeFlags: DAEMON_FLAGS,
+      nodeFlags: daemonFlags(),
       env: DAEMON_ENV,
       warmupMs: 5_000,
       maxWindowMs: daemonWindowS * 1000,
@@ -207,7 +207,7 @@ export async function cpu(
     // The trade docs/container.md offers: TurboFan off, less memory for more CPU.
     const memoryFirst = await daemonCpu(config, {
       ...glance,
-      nodeFlags: MEMORY_FIRST_FLAGS,
+      nodeFlags: memoryFirstFlags(),
       env: DAEMON_ENV,
     });
     const daemonPerCheck = (d: DaemonCpu) => d.cpuMs / (d.runs * checksPerTarget);
@@ -236,7 +236,7 @@ export async function cpu(
     ];
     const flags = [
       ...Object.entries(DAEMON_ENV).map(([k, v]) => `${k}=${v}`),
-      ...DAEMON_FLAGS,
+      ...daemonFlags(),
     ].join(" ");
     figures.push(
       ...glanceFigures("V8 defaults", plain),
@@ -268,7 +268,7 @@ export async function cpu(
       ...glanceFigures(
         "TurboFan off",
         memoryFirst,
-        `${MEMORY_FIRST_FLAGS.join(" ")}, docs/container.md; `,
+        `${memoryFirstFlags().join(" ")}, docs/container.md; `,
       ),
     );
     if (!haveBlackbox) return figures;

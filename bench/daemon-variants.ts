@@ -2,8 +2,8 @@
 // rounds (a noisy neighbour then weighs on every variant alike): RSS and CPU per check of each.
 //   npm run bench:variants -- [--window SECONDS] [--rounds N] [--only NAME,NAME] [--node FILE]
 //                             [--keep-extra-ca] [--against OTHER/dist/cli.cjs]
-// Each variant starts from the container's node flags (the Dockerfile's
-// APIGW_DIAG_DAEMON_NODE_FLAGS), and its environment replaces the container's APIGW_DIAG_DAEMON_ENV:
+// Each variant starts from the container's node flags for the measured node (the Dockerfile's
+// ENV through its entrypoint: bench/lib.ts's daemonFlags()), and its environment replaces the container's APIGW_DIAG_DAEMON_ENV:
 // "shipped" is the container's daemon, "flags-only" the same without that environment.
 // The floor variants run bench/daemon-floor.cjs, the daemon's network work by the smallest Node
 // program, on the same targets instead: "floor" as bare node, "floor-daemon-flags" under the
@@ -14,7 +14,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import {
   DAEMON_ENV,
-  DAEMON_FLAGS,
+  daemonFlags,
   fmt,
   ownCacheHome,
   startSimulator,
@@ -32,6 +32,8 @@ interface Variant {
   env?: Record<string, string>;
   /** bench/daemon-floor.cjs instead of the daemon, under `flags` and `env` alone (no base). */
   floor?: true;
+  /** A floor variant under the container's flags too. */
+  shippedFlags?: true;
 }
 
 const JEMALLOC = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
@@ -117,9 +119,17 @@ const VARIANTS: Variant[] = [
   { name: "turbofan-10x-later", flags: ["--invocation-count-for-turbofan=30000"] },
   { name: "turbofan-small-only", flags: ["--max-optimized-bytecode-size=8192"] },
   { name: "no-concurrent-turbofan", flags: ["--no-concurrent-recompilation"] },
+  // Seventh round: V8's heap limit grows by at least 8 MiB over what a full GC kept; with
+  // --optimize-for-size each full GC also compacts and gives pages back ("reduce"). The lean
+  // flags (APIGW_DIAG_DAEMON_LEAN_FLAGS) are shipped on Node 22 and later: "lean" adds them where
+  // they are not (Node 20), "no-lean" takes them away where they are, and "optimize-for-size"
+  // is the heap half alone.
+  { name: "lean", flags: ["--optimize-for-size", "--no-turbo-inlining"] },
+  { name: "no-lean", flags: ["--no-optimize-for-size", "--turbo-inlining"] },
+  { name: "optimize-for-size", flags: ["--optimize-for-size"] },
   // What any Node program needs for the daemon's work: the floor, bare and as the daemon is run.
   { name: "floor", flags: [], env: {}, floor: true },
-  { name: "floor-daemon-flags", flags: DAEMON_FLAGS, env: DAEMON_ENV, floor: true },
+  { name: "floor-daemon-flags", flags: [], env: DAEMON_ENV, floor: true, shippedFlags: true },
 ];
 
 const { values } = parseArgs({
@@ -152,7 +162,7 @@ try {
   await writeFile(config, JSON.stringify(configFor(sim.info)));
   const checksPerTarget = sim.info.addresses.length * STAGES.length;
   console.log(
-    `daemon variants: node ${nodeVersion}; base flags ${DAEMON_FLAGS.join(" ")}; load ${load()}`,
+    `daemon variants: node ${nodeVersion}; base flags ${daemonFlags().join(" ")}; load ${load()}`,
   );
   const runs = chosen.flatMap((v) =>
     values.against && !v.floor
@@ -166,7 +176,7 @@ try {
     for (const { v, cli } of runs) {
       const before = load();
       const window: DaemonWindow = {
-        nodeFlags: v.floor ? v.flags : [...DAEMON_FLAGS, ...v.flags],
+        nodeFlags: v.floor && !v.shippedFlags ? v.flags : [...daemonFlags(), ...v.flags],
         env: v.env ?? DAEMON_ENV,
         warmupMs: 5_000,
         maxWindowMs: Number(values.window) * 1000,

@@ -38,35 +38,56 @@ export const CLI_FLAGS: string[] =
     .filter(Boolean) ?? [];
 /** `node <flags> dist/cli.cjs`: what `apigw-diag` runs. */
 export const CLI_ARGV = [...CLI_FLAGS, CLI];
-/** The daemon's node flags as the container's launcher passes them (the Dockerfile's ENV). */
-export const DAEMON_FLAGS: string[] = (() => {
-  const m = /APIGW_DIAG_DAEMON_NODE_FLAGS="([^"]*)"/.exec(
+/** The Dockerfile's value of ENV `name`. */
+function dockerEnv(name: string): string {
+  const m = new RegExp(`${name}="([^"]*)"`).exec(
     readFileSync(path.join(ROOT, "Dockerfile"), "utf8"),
   );
-  if (!m) throw new Error("Dockerfile: no APIGW_DIAG_DAEMON_NODE_FLAGS");
-  return (m[1] ?? "").split(/\s+/).filter(Boolean);
-})();
+  if (!m) throw new Error(`Dockerfile: no ${name}`);
+  return m[1] ?? "";
+}
+const flagsOf = new Map<string, string[]>();
+/**
+ * The daemon's node flags as the container gives them to the measured node: the Dockerfile's
+ * ENV passed through its entrypoint (scripts/container-entrypoint.sh, which adds the lean flags
+ * on Node 22 and later), read back from that node's execArgv by bench/print-exec-argv.cjs.
+ */
+export function daemonFlags(): string[] {
+  const known = flagsOf.get(measured);
+  if (known) return known;
+  const version = spawnSync(measured, ["--version"], { encoding: "utf8" }).stdout.trim();
+  const r = spawnSync("sh", [path.join(ROOT, "scripts/container-entrypoint.sh"), "daemon"], {
+    encoding: "utf8",
+    env: {
+      PATH: `${path.dirname(measured)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+      NODE_VERSION: version.replace(/^v/, ""),
+      APIGW_DIAG_APP: ROOT,
+      APIGW_DIAG_DAEMON_NODE_FLAGS: dockerEnv("APIGW_DIAG_DAEMON_NODE_FLAGS"),
+      APIGW_DIAG_DAEMON_LEAN_FLAGS: dockerEnv("APIGW_DIAG_DAEMON_LEAN_FLAGS"),
+      NODE_OPTIONS: `--require=${path.join(ROOT, "bench/print-exec-argv.cjs")}`,
+    },
+  });
+  if (r.status !== 0) throw new Error(`container entrypoint: exit ${r.status}: ${r.stderr}`);
+  const flags = JSON.parse(r.stdout) as string[];
+  flagsOf.set(measured, flags);
+  return flags;
+}
 /**
  * The container's daemon flags with V8's optimizing compiler off, as docs/container.md offers
  * them where memory counts more than CPU: `--no-opt` in place of `--no-sparkplug`, so that the
  * baseline tier runs what TurboFan would have optimized.
  */
-export const MEMORY_FIRST_FLAGS: string[] = DAEMON_FLAGS.includes("--no-sparkplug")
-  ? DAEMON_FLAGS.map((f) => (f === "--no-sparkplug" ? "--no-opt" : f))
-  : [...DAEMON_FLAGS, "--no-opt"];
+export const memoryFirstFlags = (): string[] =>
+  daemonFlags().includes("--no-sparkplug")
+    ? daemonFlags().map((f) => (f === "--no-sparkplug" ? "--no-opt" : f))
+    : [...daemonFlags(), "--no-opt"];
 /** The daemon's environment as the container's launcher sets it (the Dockerfile's ENV). */
-export const DAEMON_ENV: Record<string, string> = (() => {
-  const m = /APIGW_DIAG_DAEMON_ENV="([^"]*)"/.exec(
-    readFileSync(path.join(ROOT, "Dockerfile"), "utf8"),
-  );
-  if (!m) throw new Error("Dockerfile: no APIGW_DIAG_DAEMON_ENV");
-  return Object.fromEntries(
-    (m[1] ?? "")
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-  );
-})();
+export const DAEMON_ENV: Record<string, string> = Object.fromEntries(
+  dockerEnv("APIGW_DIAG_DAEMON_ENV")
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
 /**
  * The node that runs what is measured: diagnose, the floor, `node -e 0`, the daemon and the CPU
  * worker. The bench's own node by default; `--node FILE` measures another line (the container's,
