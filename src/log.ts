@@ -6,7 +6,7 @@
 // allocated per line against 3.2 KB without it, and 15 against 3.7 µs. The daemon writes a line
 // per target run. This walks the same places (REDACT_PATHS) and copies only what it censors.
 import pino, { type Logger } from "pino";
-import { UsageError } from "./types.js";
+import { REDACTED, UsageError } from "./types.js";
 
 /** Where a secret header can be in a logged object, in pino's path syntax (`*`: any key). */
 export const REDACT_PATHS = [
@@ -21,7 +21,6 @@ export const REDACT_PATHS = [
 ];
 
 const SECRET_HEADERS = new Set(["authorization", "x-api-key"]);
-const CENSOR = "[REDACTED]";
 
 type Obj = Record<string, unknown>;
 const isObject = (v: unknown): v is Obj => typeof v === "object" && v !== null;
@@ -42,8 +41,8 @@ function censorHeaders(headers: unknown): unknown {
   if (!isObject(headers) || Array.isArray(headers)) return headers;
   let out = headers;
   for (const name of Object.keys(headers))
-    if (SECRET_HEADERS.has(name.toLowerCase()) && headers[name] !== CENSOR)
-      out = withKey(out, name, CENSOR);
+    if (SECRET_HEADERS.has(name.toLowerCase()) && headers[name] !== REDACTED)
+      out = withKey(out, name, REDACTED);
   return out;
 }
 

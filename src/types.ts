@@ -306,6 +306,9 @@ export interface Report {
 
 export const EXIT = { healthy: 0, degraded: 1, failing: 2, error: 3 } as const;
 
+/** What a secret value is shown as, in reports, evidence and logs alike. */
+export const REDACTED = "[REDACTED]";
+
 /** An error the user caused (bad flag, bad config, bad input): one line, exit 3, no stack. */
 export class UsageError extends Error {
   override readonly name = "UsageError";

@@ -6,7 +6,7 @@ import { getServers } from "node:dns";
 import tls from "node:tls";
 import { parseEndpoint, parseResolver } from "./names.js";
 import { boundedCache } from "../bounded-cache.js";
-import { UsageError, type Resolver, type Target } from "../types.js";
+import { REDACTED, UsageError, type Resolver, type Target } from "../types.js";
 import { version } from "../version.js";
 import { privateRanges, type AddressRange } from "./ranges.js";
 
@@ -33,8 +33,6 @@ export interface PreparedTarget extends Target {
   /** Secret header values (and their credential part): never printed, even if echoed back. */
   secrets: string[];
 }
-
-export const REDACTED = "[REDACTED]";
 
 /** Throws UsageError for anything the user must fix (unreadable CA, no nameserver, no region). */
 export function prepareTarget(target: Target): PreparedTarget {

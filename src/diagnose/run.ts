@@ -10,7 +10,14 @@ import { probeOsLookup, type LookupFn } from "../probes/os-resolver.js";
 import { probeTcp } from "../probes/tcp.js";
 import { probeTls } from "../probes/tls.js";
 import { ipv6Connectivity, type Ipv6Connectivity } from "../probes/ipv6-connectivity.js";
-import type { Finding, Report, TargetReport, Timings, Unfinished } from "../types.js";
+import {
+  REDACTED,
+  type Finding,
+  type Report,
+  type TargetReport,
+  type Timings,
+  type Unfinished,
+} from "../types.js";
 import { judgeAddresses } from "./addresses.js";
 import { compareModes, domainElsewhere, type Send } from "./compare.js";
 import { splitByFamily } from "./family.js";
@@ -24,7 +31,7 @@ import {
   type SentRequest,
 } from "./classify.js";
 import type { PathResult, RequestSpec, Resolved } from "./check.js";
-import { REDACTED, type PreparedTarget } from "../config/prepare.js";
+import type { PreparedTarget } from "../config/prepare.js";
 import { buildReport } from "../report/model.js";
 import { summarize } from "./verdict.js";
 
