@@ -29,6 +29,8 @@ const sum = (a: number, b: number): number => Math.round((a + b) * 10) / 10;
 
 const LAYER: Record<string, Layer> = { DNS: "dns", TCP: "tcp", TLS: "tls", HTTP: "http" };
 const PASS = new Set<FindingCode>(["DNS_OK", "TCP_OK", "TLS_OK", "HTTP_OK"]);
+/** Codes that warn: the path works, but something on it will bite someone (DESIGN: codes). */
+const WARN = new Set<FindingCode>(["DNS_OS_MISMATCH", "DNS_ZONE_FORWARDED", "TLS_12_REFUSED"]);
 
 /** The layer a code belongs to, from its prefix, as a type. */
 type LayerOf<C extends FindingCode> = C extends `DNS_${string}`
@@ -48,11 +50,7 @@ export function finding<C extends FindingCode>(
   where: { address?: string; stage?: string } = {},
 ): FindingOf<LayerOf<C>> {
   const layer = LAYER[code.split("_")[0] ?? ""] ?? "http";
-  const status: FindingStatus = PASS.has(code)
-    ? "pass"
-    : code === "DNS_OS_MISMATCH"
-      ? "warn"
-      : "fail";
+  const status: FindingStatus = PASS.has(code) ? "pass" : WARN.has(code) ? "warn" : "fail";
   const made = { layer, code, status, ...where, timings, message, hint: HINTS[code], evidence };
   // The prefix decides the layer at run time, as LayerOf does for the compiler, which cannot
   // follow a string split: the one place the two are joined.
@@ -300,6 +298,8 @@ function tlsMessage(code: TlsCode, o: TlsObservation, now: Date): string {
       return `certificate not trusted (${o.authorizationError ?? o.errorCode}), issued by ${cert?.issuer ?? "?"}`;
     case "TLS_HOSTNAME_MISMATCH":
       return `certificate (${cert?.subjectAltName ?? cert?.subject ?? "?"}) does not cover ${o.servername}`;
+    case "TLS_12_REFUSED":
+      return `TLS 1.3 works with ${o.servername}, a handshake limited to TLS 1.2 is refused`;
     case "TLS_HANDSHAKE_FAILED":
       return `handshake failed: ${o.errorCode ?? "?"}${o.errorMessage ? ` (${o.errorMessage})` : ""}`;
   }

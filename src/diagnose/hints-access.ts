@@ -13,6 +13,12 @@ export const ACCESS_HINTS = {
     "Header mode (endpoint name plus x-apigw-api-id) is refused while host or alias mode answers through the same address: the API most likely uses an enhanced security policy (SecurityPolicy_TLS13_*) in STRICT endpoint access mode, which accepts only private DNS names and custom domain names with SNI equal to Host; or a proxy is rewriting Host. Call the API with its private DNS name ({apiId}.execute-api.{region}.amazonaws.com) or the custom domain name, or set the API's endpoint access mode to BASIC and redeploy it (AWS says a change of access mode takes about 15 minutes to propagate).",
   HTTP_DOMAIN_FORBIDDEN:
     "The custom domain name answers Forbidden while the API answers through the same address: there is no domain name access association between this domain name and this VPC endpoint (a new one takes about 15 minutes to be ready), no base path mapping for this base path, or the domain name's resource policy (its `policy`) does not allow this VPC endpoint.",
+  DNS_ZONE_FORWARDED:
+    "The name of an API that cannot exist resolves to this endpoint: on-prem DNS sends the whole execute-api.<region>.amazonaws.com zone to the VPC, whose endpoint has private DNS on, so every public API of that region called from this host reaches the endpoint and gets 403. Forward only the private APIs' names ({apiId}.execute-api.<region>.amazonaws.com), or call public APIs through a custom domain name.",
+  TLS_12_REFUSED:
+    "TLS 1.3 works but a handshake limited to TLS 1.2 is refused: the API (or its custom domain) uses a TLS 1.3-only security policy (SecurityPolicy_TLS13_1_3_*). Clients that cannot speak TLS 1.3 (older JVMs, .NET Framework, appliances) fail; move them to TLS 1.3, or choose a security policy that allows TLS 1.2.",
+  HTTP_MISDIRECTED:
+    "421 Misdirected Request: the front end refuses this SNI and Host pair. A STRICT endpoint access mode (enhanced security policy) or domain-fronting protection answers so; the tool compares access modes through the same address to tell which names are accepted.",
 } as const satisfies Partial<Record<FindingCode, string>>;
 
 /** A custom domain name that does not resolve: the zone is private, so forwarding is the suspect. */
