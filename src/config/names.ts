@@ -122,13 +122,26 @@ export interface EndpointParts {
   region?: string;
 }
 
-/** vpce-<hex>-<suffix>[-<az>].execute-api.<region>.vpce.amazonaws.com */
+/**
+ * vpce-<hex>-<suffix>[-<az>].execute-api.<region>.vpce.amazonaws.com, or in the China partition
+ * (cn-north-1, cn-northwest-1) ...vpce.amazonaws.com.cn.
+ */
 export function parseEndpoint(endpoint: string): EndpointParts {
   const match =
-    /^(vpce-[0-9a-f]+)-[0-9a-z]+(?:-[a-z0-9-]+)?\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)\.vpce\.amazonaws\.com$/.exec(
+    /^(vpce-[0-9a-f]+)-[0-9a-z]+(?:-[a-z0-9-]+)?\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)\.vpce\.amazonaws\.com(\.cn)?$/.exec(
       endpoint,
     );
-  return match ? { vpceId: match[1], region: match[2] } : {};
+  if (!match) return {};
+  const [, vpceId, region, cn] = match;
+  // The partition is the region's: a China region under .com, or another under .com.cn, is no
+  // endpoint name.
+  if (region?.startsWith("cn-") !== (cn !== undefined)) return {};
+  return { vpceId, region };
+}
+
+/** The DNS domain of AWS's names in the region's partition: `amazonaws.com.cn` in China. */
+export function awsDomain(region: string): string {
+  return region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
 }
 
 /** A target's name: a label in logs, reports and metrics, so printable and one line. */

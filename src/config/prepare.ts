@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { getServers } from "node:dns";
 import tls from "node:tls";
-import { parseEndpoint, parseResolver } from "./names.js";
+import { awsDomain, parseEndpoint, parseResolver } from "./names.js";
 import { boundedCache } from "../bounded-cache.js";
 import { REDACTED, UsageError, type Resolver, type Target } from "../types.js";
 import { version } from "../version.js";
@@ -94,8 +94,8 @@ export function apiNames(target: Target): PreparedTarget["apiNames"] {
   const { region, vpceId } = parseEndpoint(target.endpoint);
   if (!region || !vpceId) return undefined;
   return {
-    host: `${target.apiId}.execute-api.${region}.amazonaws.com`,
-    alias: `${target.apiId}-${vpceId}.execute-api.${region}.amazonaws.com`,
+    host: `${target.apiId}.execute-api.${region}.${awsDomain(region)}`,
+    alias: `${target.apiId}-${vpceId}.execute-api.${region}.${awsDomain(region)}`,
   };
 }
 
