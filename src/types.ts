@@ -117,8 +117,19 @@ export interface TlsEvidence {
   insecureIgnored?: TlsCode;
 }
 
-/** Which kind of policy an AccessDenied message names: the one to change. */
-export type PolicyType = "resource" | "vpc-endpoint" | "identity" | "unknown";
+/**
+ * Which kind of policy an AccessDenied message names: the one to change. `scp` and `rcp` are
+ * AWS Organizations' service and resource control policies.
+ */
+export type PolicyType =
+  | "resource"
+  | "vpc-endpoint"
+  | "identity"
+  | "scp"
+  | "rcp"
+  | "permissions-boundary"
+  | "session"
+  | "unknown";
 
 export interface HttpEvidence {
   request: string;

@@ -5,6 +5,7 @@ import type { OsLookupObservation } from "../probes/os-resolver.js";
 import type { TcpObservation } from "../probes/tcp.js";
 import type { TlsObservation } from "../probes/tls.js";
 import type {
+  AccessMode,
   DnsCode,
   DnsEvidence,
   FindingCode,
@@ -22,7 +23,15 @@ import type {
   TlsFinding,
 } from "../types.js";
 import { judgeAddresses, type AddressRange } from "./addresses.js";
-import { HINTS, policyHint } from "./hints.js";
+import {
+  HINTS,
+  backendHint,
+  dnsHint,
+  forbiddenHint,
+  messageHint,
+  policyHint,
+  type NameKind,
+} from "./hints.js";
 
 /** Phase timings are kept to 0.1 ms; a sum of two would otherwise show float noise in JSON. */
 const sum = (a: number, b: number): number => Math.round((a + b) * 10) / 10;
@@ -80,6 +89,26 @@ export function classifyDns(
   observations: DnsObservation[],
   ranges: AddressRange[],
 ): FindingOf<"dns"> {
+  const made = classifyDnsCode(observations, ranges);
+  const kind = nameKind(made.evidence.name ?? "");
+  return made.status === "fail" ? { ...made, hint: dnsHint(made.code, kind) } : made;
+}
+
+const EXECUTE_API = /\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/;
+const ENDPOINT_NAME = /\.execute-api\.[a-z0-9-]+\.vpce\.amazonaws\.com(?:\.cn)?$/;
+
+/**
+ * Which name was asked, from the name itself: the VPC endpoint's (header mode), the API's own
+ * (host mode: `{apiId}.execute-api...`, alias mode: `{apiId}-{vpceId}.execute-api...`), or
+ * anything else (a custom domain name).
+ */
+export function nameKind(name: string): NameKind {
+  const n = name.toLowerCase().replace(/\.$/, "");
+  if (ENDPOINT_NAME.test(n)) return "endpoint";
+  return EXECUTE_API.test(n) ? "api" : "domain";
+}
+
+function classifyDnsCode(observations: DnsObservation[], ranges: AddressRange[]): FindingOf<"dns"> {
   const first = observations[0];
   const resolver = first?.resolver ?? "?";
   const name = first?.name ?? "?";
@@ -329,9 +358,15 @@ interface HttpRule {
 }
 
 const is403 = (s: number) => s === 403;
+// API Gateway lets every gateway response's status be changed (MISSING_AUTHENTICATION_TOKEN
+// answered as 404, a customized DEFAULT_4XX), and keeps x-amzn-ErrorType: the error type decides
+// at any 4xx. The body's phrases alone only at 403: without the error type, a 4xx body may be
+// the integration's own, which can say anything.
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+const is4xx = (s: number) => s >= 400 && s < 500;
 
-// Both IAM-auth methods and a VPC endpoint policy that names principals evaluate the
-// Authorization header: these are SigV4 refusals, whatever error type carries them.
+// Both IAM-auth methods and an Authorization header sent to a resource that does not exist are
+// refused as SigV4 errors: these are signature refusals, whatever error type carries them.
 const SIGNATURE_TYPES = [
   "IncompleteSignatureException",
   "InvalidSignatureException",
@@ -356,30 +391,38 @@ const ACCESS_DENIED = ["AccessDeniedException"];
 /** In order: the first rule that matches decides. 5xx first, so no phrase can claim it. */
 const HTTP_RULES: HttpRule[] = [
   { code: "HTTP_BACKEND_ERROR", status: (s) => s >= 500 && s < 600 },
-  { code: "HTTP_THROTTLED", status: (s) => s === 429 },
-  { code: "HTTP_UNAUTHORIZED", status: (s) => s === 401 },
-  { code: "HTTP_SIGNATURE_INVALID", status: is403, types: SIGNATURE_TYPES },
+  // The error type, at any 4xx.
+  { code: "HTTP_SIGNATURE_INVALID", status: is4xx, types: SIGNATURE_TYPES },
   {
     code: "HTTP_SIGNATURE_INVALID",
-    status: is403,
+    status: is4xx,
     types: ACCESS_DENIED,
     phrases: SIGNATURE_PHRASES,
   },
   {
     code: "HTTP_AUTHORIZER_DENY",
-    status: is403,
+    status: is4xx,
     types: ACCESS_DENIED,
     phrases: AUTHORIZER_PHRASES,
   },
-  { code: "HTTP_POLICY_DENY", status: is403, types: ACCESS_DENIED, phrases: ["explicit deny"] },
-  { code: "HTTP_POLICY_NO_ALLOW", status: is403, types: ACCESS_DENIED },
+  { code: "HTTP_POLICY_DENY", status: is4xx, types: ACCESS_DENIED, phrases: ["explicit deny"] },
+  { code: "HTTP_POLICY_NO_ALLOW", status: is4xx, types: ACCESS_DENIED },
   {
     code: "HTTP_MISSING_AUTH_TOKEN",
-    status: is403,
+    status: is4xx,
     types: ["MissingAuthenticationTokenException"],
   },
-  { code: "HTTP_FORBIDDEN", status: is403, types: ["ForbiddenException"] },
-  // Without a known error type (customized or stripped responses), the message alone.
+  { code: "HTTP_FORBIDDEN", status: is4xx, types: ["ForbiddenException"] },
+  { code: "HTTP_UNAUTHORIZED", status: is4xx, types: ["UnauthorizedException"] },
+  {
+    code: "HTTP_THROTTLED",
+    status: is4xx,
+    types: ["TooManyRequestsException", "LimitExceededException"],
+  },
+  // The status alone, where the error type names nothing above.
+  { code: "HTTP_THROTTLED", status: (s) => s === 429 },
+  { code: "HTTP_UNAUTHORIZED", status: (s) => s === 401 },
+  // Without a known error type (customized or stripped responses), the message alone, at 403.
   { code: "HTTP_SIGNATURE_INVALID", status: is403, phrases: SIGNATURE_PHRASES },
   { code: "HTTP_AUTHORIZER_DENY", status: is403, phrases: AUTHORIZER_PHRASES },
   { code: "HTTP_POLICY_DENY", status: is403, phrases: ["with an explicit deny"] },
@@ -405,13 +448,25 @@ export function answerCode(a: Answer): HttpCode {
   return a.status === 403 ? "HTTP_FORBIDDEN" : "HTTP_UNEXPECTED_STATUS";
 }
 
+/**
+ * The policy an AccessDenied message names, as IAM words it ("with an explicit deny in a
+ * service control policy", "because no resource-based policy allows ..."). The most specific
+ * names first: "resource control policy" is not "resource-based policy".
+ */
+const POLICY_NAMES: [string, Exclude<PolicyType, "unknown">][] = [
+  ["vpc endpoint policy", "vpc-endpoint"],
+  ["service control polic", "scp"],
+  ["resource control polic", "rcp"],
+  ["permissions boundar", "permissions-boundary"],
+  ["session polic", "session"],
+  ["resource-based polic", "resource"],
+  ["identity-based polic", "identity"],
+];
+
 /** The policy an AccessDenied message names, as AWS words it. */
 export function policyTypeOf(message: string): PolicyType {
   const m = message.toLowerCase();
-  if (m.includes("vpc endpoint policy")) return "vpc-endpoint";
-  if (m.includes("resource-based policy")) return "resource";
-  if (m.includes("identity-based policy")) return "identity";
-  return "unknown";
+  return POLICY_NAMES.find(([phrase]) => m.includes(phrase))?.[1] ?? "unknown";
 }
 
 const POLICY_CODES = new Set<HttpCode>([
@@ -450,6 +505,9 @@ export function httpCode(o: HttpObservation, expectStatus: number[]): HttpCode {
     return o.connectionLost ? "HTTP_RESET" : "HTTP_UNEXPECTED_STATUS";
   }
   const headers = o.headers ?? {};
+  // Whoever sends it, a 421 says the front end refuses this SNI/Host pair (STRICT access mode,
+  // domain-fronting protection): decided before asking whether API Gateway sent it.
+  if (o.status === 421 && !expectStatus.includes(421)) return "HTTP_MISDIRECTED";
   const fromApiGateway = API_GATEWAY_HEADERS.some((h) => headers[h] !== undefined);
   if (!fromApiGateway) return "HTTP_NOT_API_GATEWAY";
   const expected = expectStatus.length
@@ -480,6 +538,7 @@ export function classifyHttp(
   before: Timings,
   expectStatus: number[],
   sent?: SentRequest,
+  ctx: HintContext = {},
 ): HttpFinding {
   const code = httpCode(o, expectStatus);
   const h = o.headers ?? {};
@@ -507,7 +566,36 @@ export function classifyHttp(
     address: at.address,
     stage: at.stage,
   });
-  return policyType ? { ...made, hint: policyHint(code, policyType) } : made;
+  const errorType = (h["x-amzn-errortype"] ?? "").split(":")[0]?.trim() ?? "";
+  return {
+    ...made,
+    hint: httpHint(code, { status: o.status, errorType, message, policyType }, ctx),
+  };
+}
+
+/** What a hint may depend on besides the evidence: how the API was called. */
+export interface HintContext {
+  mode?: AccessMode;
+}
+
+/** The hint for an http code, from what the answer said (DESIGN: the code table). */
+export function httpHint(
+  code: HttpCode,
+  a: { status?: number; errorType: string; message: string; policyType?: PolicyType },
+  ctx: HintContext = {},
+): string {
+  if (a.policyType) return policyHint(code, a.policyType, ctx);
+  switch (code) {
+    case "HTTP_FORBIDDEN":
+      return forbiddenHint(ctx.mode);
+    case "HTTP_BACKEND_ERROR":
+      return backendHint(a.errorType, a.message);
+    case "HTTP_THROTTLED":
+    case "HTTP_UNEXPECTED_STATUS":
+      return messageHint(code, a.status, a.message);
+    default:
+      return HINTS[code];
+  }
 }
 
 function httpWhat(o: HttpObservation, message: string): string {

@@ -21,7 +21,7 @@ import {
 import { judgeAddresses } from "./addresses.js";
 import { compareModes, domainElsewhere, type Send } from "./compare.js";
 import { splitByFamily } from "./family.js";
-import { DOMAIN_NOT_RESOLVED } from "./hints-access.js";
+import { DOMAIN_NOT_RESOLVED } from "./hints.js";
 import {
   classifyDns,
   classifyHttp,
@@ -420,6 +420,7 @@ async function sendOn(
     open.before,
     target.expectStatus,
     sent,
+    { mode: target.mode },
   );
   httpFinding.evidence.headers = req.shownHeaders;
   return {

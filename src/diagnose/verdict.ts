@@ -1,7 +1,13 @@
 // Findings -> verdict and one primary cause, with the cross-evidence a person would use.
 import type { Finding, FindingCode, Layer, PrimaryCause, Verdict } from "../types.js";
 import { isIpv6 } from "./addresses.js";
-import { ipv6OnlyHint } from "./hints-access.js";
+import {
+  everyStageForbiddenHint,
+  ipv6OnlyHint,
+  oneZoneHint,
+  routingHint,
+  stageNotDeployedHint,
+} from "./hints.js";
 
 const LAYERS: Layer[] = ["dns", "tcp", "tls", "http"];
 const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
@@ -92,16 +98,15 @@ function crossEvidenceHint(
   const workingStages = unique(working.map((f) => f.stage));
   const workingAddresses = unique(working.map((f) => f.address));
   if (sample.code === "HTTP_FORBIDDEN") {
-    if (workingStages.length > 0 && hitS.every((s) => !workingStages.includes(s))) {
-      return `Stage ${hitS.join(", ")} answers Forbidden while ${workingStages.join(", ")} works through the same endpoint with the same API id: the header and endpoint are fine, so ${hitS.length > 1 ? "those stages are" : "that stage is"} most likely not deployed (or misspelled). Check the API's stages and deploy.`;
-    }
-    if (hitS.length === stages.length) {
+    if (workingStages.length > 0 && hitS.every((s) => !workingStages.includes(s)))
+      return stageNotDeployedHint(hitS, workingStages);
+    if (hitS.length === stages.length && sample.layer === "http") {
       // The tool compared access modes itself (compare.ts): say what that ruled out.
-      const compared = sample.layer === "http" && sample.evidence.comparison?.host !== undefined;
-      const mode = compared
-        ? "host and alias mode answer Forbidden too through the same address, so the access mode is not the cause"
-        : "and the endpoint access mode (STRICT security policies refuse header mode: compare with --mode host)";
-      return `Every stage answers Forbidden: check the API id sent in x-apigw-api-id (is it this API's, a PRIVATE API, in this region?)${compared ? "; " : " "}${mode}. ${sample.hint}`;
+      const compared = sample.evidence.comparison?.host !== undefined;
+      // Headers not recorded: the run's default, header mode.
+      const sent = sample.evidence.headers;
+      const apiIdHeader = sent === undefined || sent["x-apigw-api-id"] !== undefined;
+      return everyStageForbiddenHint({ compared, apiIdHeader }, sample.hint);
     }
   }
   const workingV4 = workingAddresses.filter((a) => !isIpv6(a));
@@ -119,11 +124,10 @@ function crossEvidenceHint(
     workingAddresses.length > 0 &&
     hitA.length < addresses.length
   ) {
-    return `Only ${hitA.join(", ")} fail${hitA.length === 1 ? "s" : ""} while ${workingAddresses.join(", ")} work${workingAddresses.length === 1 ? "s" : ""}: one Availability Zone's endpoint interface is affected (its subnet's NACL or route table, or the route toward that subnet). ${sample.hint}`;
+    return oneZoneHint(hitA, workingAddresses, sample.hint);
   }
   if (sample.code === "TCP_TIMEOUT" && layerCodes.has("TCP_UNREACHABLE")) {
-    // Routers rate-limit ICMP: some SYNs get "unreachable", the rest nothing at all.
-    return `Some connections got ICMP unreachable (TCP_UNREACHABLE) while others timed out: that points to routing (no route toward the VPC CIDR, a router rate-limiting its ICMP) rather than a security group. ${sample.hint}`;
+    return routingHint(sample.hint);
   }
   return sample.hint;
 }

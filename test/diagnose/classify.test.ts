@@ -2,9 +2,11 @@ import { describe, expect, it } from "vitest";
 import { privateRanges } from "../../src/config/ranges.js";
 import {
   classifyDns,
+  classifyHttp,
   classifyOsLookup,
   errorMessage,
   httpCode,
+  nameKind,
   policyTypeOf,
   tcpCode,
   tlsCode,
@@ -30,6 +32,7 @@ const resp = (
   totalMs: 1,
 });
 const ARN = "arn:aws:execute-api:us-east-1:********1234:a1b2c3d4e5/prod/GET/";
+const at = { address: "10.0.1.95", stage: "prod", path: "/prod/" };
 
 describe("httpCode", () => {
   const cases: [string, HttpObservation, FindingCode][] = [
@@ -390,5 +393,136 @@ describe("classifyOsLookup", () => {
     expect(
       classifyOsLookup({ ...os, addresses: [], errorCode: "ENOTFOUND" }, ["10.0.0.1"])?.message,
     ).toContain("ENOTFOUND");
+  });
+});
+
+describe("issue 23: classification", () => {
+  const missingToken = { "x-amzn-errortype": "MissingAuthenticationTokenException" };
+
+  it("reads 421 as HTTP_MISDIRECTED whoever sends it", () => {
+    expect(httpCode(resp(421, '{"message":"Misdirected Request"}'), [])).toBe("HTTP_MISDIRECTED");
+    const bare: HttpObservation = {
+      requestSent: true,
+      timedOut: false,
+      status: 421,
+      headers: { server: "CloudFront" },
+      body: "<html>421 Misdirected Request</html>",
+      totalMs: 1,
+    };
+    expect(httpCode(bare, [])).toBe("HTTP_MISDIRECTED");
+    expect(httpCode(resp(421, "{}"), [421])).toBe("HTTP_OK");
+  });
+
+  it("classifies on x-amzn-ErrorType at any 4xx, for customized gateway responses", () => {
+    const message = '{"message":"Missing Authentication Token"}';
+    expect(httpCode(resp(404, message, missingToken), [])).toBe("HTTP_MISSING_AUTH_TOKEN");
+    // A customized DEFAULT_4XX keeps the error type of the answer it stands for.
+    const forbidden = { "x-amzn-errortype": "ForbiddenException" };
+    expect(httpCode(resp(400, '{"message":"Forbidden"}', forbidden), [])).toBe("HTTP_FORBIDDEN");
+    const denied = { "x-amzn-errortype": "AccessDeniedException" };
+    const authorizer = '{"Message":"User is not authorized to access this resource"}';
+    expect(httpCode(resp(401, authorizer, denied), [])).toBe("HTTP_AUTHORIZER_DENY");
+    const signature = { "x-amzn-errortype": "IncompleteSignatureException" };
+    expect(httpCode(resp(400, "{}", signature), [])).toBe("HTTP_SIGNATURE_INVALID");
+  });
+
+  it("never reads a 5xx as a 4xx error type, nor a 4xx body without error type as a 403", () => {
+    expect(httpCode(resp(500, "{}", missingToken), [])).toBe("HTTP_BACKEND_ERROR");
+    expect(httpCode(resp(404, '{"message":"Missing Authentication Token"}'), [])).toBe(
+      "HTTP_UNEXPECTED_STATUS",
+    );
+  });
+
+  it.each([
+    ["with an explicit deny in a service control policy", "scp", "HTTP_POLICY_DENY"],
+    [
+      "because no service control policy allows the execute-api:Invoke action",
+      "scp",
+      "HTTP_POLICY_NO_ALLOW",
+    ],
+    ["with an explicit deny in a resource control policy", "rcp", "HTTP_POLICY_DENY"],
+    ["with an explicit deny in a permissions boundary", "permissions-boundary", "HTTP_POLICY_DENY"],
+    [
+      "because no permissions boundary allows the execute-api:Invoke action",
+      "permissions-boundary",
+      "HTTP_POLICY_NO_ALLOW",
+    ],
+    ["with an explicit deny in a session policy", "session", "HTTP_POLICY_DENY"],
+    [
+      "because no session policy allows the execute-api:Invoke action",
+      "session",
+      "HTTP_POLICY_NO_ALLOW",
+    ],
+    ["with an explicit deny in an identity-based policy", "identity", "HTTP_POLICY_DENY"],
+    [
+      "because no resource-based policy allows the execute-api:Invoke action",
+      "resource",
+      "HTTP_POLICY_NO_ALLOW",
+    ],
+  ] as const)("names the policy of '... %s'", (tail, kind, code) => {
+    const message = `User: arn:aws:sts::123456789012:assumed-role/caller/s is not authorized to perform: execute-api:Invoke on resource: ${ARN} ${tail}`;
+    const o = resp(403, JSON.stringify({ Message: message }), {
+      "x-amzn-errortype": "AccessDeniedException",
+    });
+    expect(policyTypeOf(message)).toBe(kind);
+    const f = classifyHttp(o, at, { total: 1 }, []);
+    expect(f.code).toBe(code);
+    expect(f.evidence.policyType).toBe(kind);
+  });
+
+  it("picks hints from the evidence and the access mode", () => {
+    const forbidden = resp(403, '{"message":"Forbidden"}', {
+      "x-amzn-errortype": "ForbiddenException",
+    });
+    expect(
+      classifyHttp(forbidden, at, { total: 1 }, [], undefined, { mode: "domain" }).hint,
+    ).toMatch(/base path mapping/);
+    const authorizer = resp(500, '{"message":null}', {
+      "x-amzn-errortype": "AuthorizerConfigurationException",
+    });
+    const failed = classifyHttp(authorizer, at, { total: 1 }, []);
+    expect(failed.code).toBe("HTTP_BACKEND_ERROR");
+    expect(failed.hint).toMatch(/authorizer failed \(AuthorizerConfigurationException\)/);
+    const validator = resp(400, '{"message": "Invalid request body"}', {
+      "x-amzn-errortype": "BadRequestException",
+    });
+    const rejected = classifyHttp(validator, at, { total: 1 }, []);
+    expect(rejected.code).toBe("HTTP_UNEXPECTED_STATUS");
+    expect(rejected.hint).toContain('"Invalid request body"');
+    const quota = resp(429, '{"message":"Limit Exceeded"}', {
+      "x-amzn-errortype": "LimitExceededException",
+    });
+    expect(classifyHttp(quota, at, { total: 1 }, []).hint).toMatch(/quota/);
+  });
+
+  it("gives DNS answers the advice of the name asked", () => {
+    const dns = (name: string, addresses: string[]): DnsObservation => ({
+      resolver: "10.0.0.2:53",
+      name,
+      type: "A",
+      truncated: false,
+      rcode: "NOERROR",
+      addresses,
+      cnames: [],
+      foreignAnswers: 0,
+      durationMs: 3,
+    });
+    const ranges = privateRanges([]);
+    const host = classifyDns(
+      [dns("a1b2c3d4e5.execute-api.us-east-1.amazonaws.com", ["52.94.133.131"])],
+      ranges,
+    );
+    expect(host.code).toBe("DNS_PUBLIC_ADDRESS");
+    expect(host.hint).toMatch(/Route 53 Resolver inbound endpoint/);
+    const header = classifyDns(
+      [dns("vpce-1-a.execute-api.us-east-1.vpce.amazonaws.com", ["52.94.133.131"])],
+      ranges,
+    );
+    expect(header.hint).toMatch(/public name was used/);
+    expect(nameKind("a1b2c3d4e5-vpce-0a1b2c3d.execute-api.cn-north-1.amazonaws.com.cn")).toBe(
+      "api",
+    );
+    expect(nameKind("vpce-0a-b1.execute-api.cn-north-1.vpce.amazonaws.com.cn")).toBe("endpoint");
+    expect(nameKind("ledger.intra.example.com")).toBe("domain");
   });
 });
