@@ -22,10 +22,21 @@ describe("real API Gateway answers", () => {
       "HTTP_UNAUTHORIZED",
       "HTTP_THROTTLED",
       "HTTP_BACKEND_ERROR",
+      "HTTP_MISDIRECTED",
+      "HTTP_UNEXPECTED_STATUS",
     ])
       expect(codes, code).toContain(code);
     const policies = new Set(fixtures.map((f) => f.expect.policyType).filter(Boolean));
-    expect([...policies].sort()).toEqual(["identity", "resource", "unknown", "vpc-endpoint"]);
+    expect([...policies].sort()).toEqual([
+      "identity",
+      "permissions-boundary",
+      "rcp",
+      "resource",
+      "scp",
+      "session",
+      "unknown",
+      "vpc-endpoint",
+    ]);
   });
 
   it.each(fixtures.map((f) => [f.name, f] as const))(
@@ -51,8 +62,21 @@ describe("real API Gateway answers", () => {
       expect(finding.status).toBe("fail");
       expect(finding.evidence.policyType).toBe(f.expect.policyType);
       expect(finding.hint.length).toBeGreaterThan(40);
+      if (f.expect.hint) expect(finding.hint).toMatch(new RegExp(f.expect.hint));
     },
   );
+
+  it("has a customized status among them, classified by its error type", () => {
+    const custom = fixtures.filter(
+      (f) => f.status !== 403 && f.expect.code === "HTTP_MISSING_AUTH_TOKEN",
+    );
+    expect(custom.map((f) => f.status)).toContain(404);
+  });
+
+  it("says where a fixture was composed rather than captured", () => {
+    for (const f of fixtures.filter((x) => x.source.note?.startsWith("Composed")))
+      expect(f.filledFromDocs.some((x) => x.startsWith("body") || x === "headers")).toBe(true);
+  });
 
   it("names the policy that refused in the hint, not always the resource policy", () => {
     const hintOf = (name: string) => {
