@@ -144,7 +144,7 @@ export const HINTS: Record<FindingCode, string> = {
   HTTP_MISSING_AUTH_TOKEN:
     "Missing Authentication Token: the resource or method does not exist in that stage (wrong path, method not GET, stage not redeployed after the resource was added), or the method uses IAM authorization and the request is unsigned.",
   HTTP_POLICY_DENY:
-    "A policy explicitly denies this request; the message does not name which. Most often the API's resource policy (an aws:SourceVpce or aws:VpcSourceIp condition that does not match this endpoint or caller, or the API not redeployed after a policy change), else the VPC endpoint's own policy.",
+    "A policy explicitly denies this request; the message does not name which. Most often the API's resource policy (a Deny whose aws:SourceVpce or aws:VpcSourceIp condition matches this endpoint or caller, or the API not redeployed after a policy change), else the VPC endpoint's own policy; for an IAM-authorized method also the caller's own IAM policies, a permissions boundary, a session policy or an organization's SCP or RCP.",
   HTTP_POLICY_NO_ALLOW:
     "No policy allows this caller; the message does not name which, and then it is the API's resource policy: it has no Allow for execute-api:Invoke from this VPC endpoint (aws:SourceVpce) or this caller (add it, then redeploy the API).",
   HTTP_AUTHORIZER_DENY:
