@@ -223,11 +223,7 @@ async function tlsOf(value: unknown, read: ReadFile, fail: Fail): Promise<WebTls
       "tls_server_config.client_ca_file",
       "a client CA without client_auth_type (RequireAndVerifyClientCert)",
     );
-  if (
-    ca === undefined &&
-    (auth === "RequireAndVerifyClientCert" || auth === "VerifyClientCertIfGiven")
-  )
-    fail("tls_server_config.client_auth_type", `${auth} needs client_ca_file`);
+  // Without a client CA, Go (and Node) verify client certificates against the system's roots.
   if (ca !== undefined) checkCertificates(ca, "tls_server_config.client_ca_file", fail);
   const allowedSans = stringList(
     t.client_allowed_sans,
