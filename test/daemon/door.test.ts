@@ -157,6 +157,16 @@ describe("the daemon's door", () => {
     expect(ok.status).toBe(200);
   });
 
+  it("takes a client certificate that carries an allowed SAN", async () => {
+    const { server } = await serve(
+      tlsAndUsers(
+        `  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: client-ca.crt\n  client_allowed_sans: [other.example, prometheus.monitoring.svc]\n`,
+      ),
+    );
+    const ok = await get(server.port, "/healthz", { auth: "prometheus:s3cret", cert: true });
+    expect(ok.status).toBe(200);
+  });
+
   it("refuses a client certificate without an allowed SAN", async () => {
     const { server } = await serve(
       tlsAndUsers(
