@@ -90,6 +90,10 @@ export function daemonOptions<T>(y: Argv<T>) {
     .option("interval", {
       type: "string",
       describe: "time between two runs of a target [default: 60s]",
+    })
+    .option("web-config", {
+      type: "string",
+      describe: "web config file (exporter-toolkit format): TLS, basic auth, response headers",
     });
 }
 

@@ -64,6 +64,7 @@ export function envOverrides(
   set("concurrency", "CONCURRENCY", int);
   set("interval", "INTERVAL", (v) => v);
   set("listen", "LISTEN", (v) => v);
+  set("webConfig", "WEB_CONFIG", (v) => v);
   set("config", "CONFIG", (v) => v);
   set("format", "FORMAT", (v) => v);
   return o;

@@ -28,6 +28,7 @@ export interface ParsedArgs {
   format?: "text" | "json";
   interval?: string;
   listen?: string;
+  webConfig?: string;
 }
 
 export function flagOverrides(a: ParsedArgs): Overrides {
@@ -62,6 +63,7 @@ export function flagOverrides(a: ParsedArgs): Overrides {
     concurrency: a.concurrency,
     interval: a.interval,
     listen: a.listen,
+    webConfig: a.webConfig,
   };
 }
 

@@ -63,6 +63,7 @@ export interface Overrides {
   concurrency?: number;
   interval?: string;
   listen?: string;
+  webConfig?: string;
 }
 
 export interface Settings {
@@ -77,6 +78,8 @@ export interface Settings {
     maxConcurrentTargets: number;
     /** /probe requests diagnosing at once; more get 503. */
     maxConcurrentProbes: number;
+    /** The exporter-toolkit web config file (TLS, basic auth, headers), read by the daemon. */
+    webConfig?: string;
   };
   /** What /probe?module=&target= may diagnose. */
   modules: ProbeModules;
@@ -127,6 +130,7 @@ export function resolveSettings(flags: Overrides, env: Overrides, file: FileConf
       jitter: file.daemon?.jitter ?? DEFAULTS.jitter,
       maxConcurrentTargets: file.daemon?.maxConcurrentTargets ?? DEFAULTS.maxConcurrentTargets,
       maxConcurrentProbes: file.daemon?.maxConcurrentProbes ?? DEFAULTS.maxConcurrentProbes,
+      webConfig: pick("webConfig") ?? file.daemon?.webConfig,
     },
     modules: probeModules(file.modules, (t) => buildTarget(t, 0, pick, file)),
   };

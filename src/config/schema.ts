@@ -72,6 +72,7 @@ export const configSchema = z
         jitter: z.number().min(0).max(1).optional(),
         maxConcurrentTargets: z.number().int().min(1).max(256).optional(),
         maxConcurrentProbes: z.number().int().min(1).max(256).optional(),
+        webConfig: z.string().min(1).optional(),
       })
       .strict()
       .optional(),

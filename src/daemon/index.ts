@@ -13,6 +13,7 @@ import { DaemonMetrics } from "./metrics.js";
 import { Prober } from "./probe.js";
 import { Scheduler } from "./scheduler.js";
 import { startStatusServer, type StatusServer } from "./server.js";
+import { webConfigOf } from "./web-config.js";
 
 export interface DaemonOptions {
   settings: Settings;
@@ -102,6 +103,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     log,
   });
 
+  const web = await webConfigOf(settings.daemon.webConfig);
   let server: StatusServer;
   try {
     server = await startStatusServer(
@@ -133,6 +135,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         },
       },
       log,
+      web,
     );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
@@ -141,7 +144,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
   log.info(
     { event: "listening", host: server.host, port: server.port },
-    `serving /, /metrics, /probe, /healthz and /report on ${server.host}:${server.port}`,
+    `serving /, /metrics, /probe, /healthz and /report on ${server.scheme}://${server.host}:${server.port}`,
   );
   scheduler.update(jobs(settings));
   log.info(
@@ -155,6 +158,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     let next: Settings;
     try {
       next = await opts.reload();
+      // A web config that does not load fails the reload whole: the door keeps its lock.
+      server.setWebConfig(await webConfigOf(next.daemon.webConfig));
     } catch (err) {
       const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
       log.error(

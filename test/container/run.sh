@@ -316,6 +316,110 @@ if [ -z "$written" ]; then pass "nothing written outside /tmp"; else
   fail "written outside /tmp (breaks a read-only root): $(echo "$written" | tr '\n' ' ')"
 fi
 
+# --- 6. the daemon's door: a web config in exporter-toolkit's format -------------------------
+# The file as exporter-toolkit's docs show it (tls_server_config with cert_file and key_file
+# beside it, basic_auth_users with a bcrypt hash), a throwaway CA made here; the daemon in the
+# image must answer HTTPS with basic auth only, refuse an unusable file with exit 3, and keep the
+# old file on a SIGHUP to an unusable one.
+https_get() {
+  node -e '
+    const [url, ca, auth] = process.argv.slice(1);
+    const headers = auth ? { authorization: "Basic " + Buffer.from(auth).toString("base64") } : {};
+    require("https").get(url, { ca: require("fs").readFileSync(ca), servername: "localhost", headers, timeout: 5000 }, (r) => {
+      r.resume(); r.on("end", () => console.log(r.statusCode));
+    }).on("error", () => console.log(0)).on("timeout", function () { this.destroy(); });
+  ' "$1" "$2" "${3:-}"
+}
+if [ ! -f "$MNT/app/dist/cli.cjs" ] || ! has_daemon; then
+  fail "door: no daemon in the image: the web config NOT checked"
+elif ! command -v openssl >/dev/null; then
+  skip "door: no openssl on this host to make a test CA"
+else
+  DOOR="$WORK/door"
+  mkdir -p "$DOOR"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=apigw-diag door test CA" \
+    -keyout "$DOOR/ca.key" -out "$DOOR/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$DOOR/server.key" \
+    -out "$DOOR/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$DOOR/ext"
+  openssl x509 -req -in "$DOOR/server.csr" -CA "$DOOR/ca.crt" -CAkey "$DOOR/ca.key" \
+    -CAcreateserial -days 2 -extfile "$DOOR/ext" -out "$DOOR/server.crt" 2>/dev/null
+  # htpasswd -nBC 10 writes $2y$; bcryptjs writes $2b$, the same algorithm.
+  HASH=$(node -e 'console.log(require(process.argv[1]).hashSync("door-s3cret", 10).replace(/^\$2b\$/, "$2y$"))' \
+    "$ROOT/node_modules/bcryptjs")
+  {
+    echo "# TLS and basic authentication configuration example."
+    echo "#"
+    echo "# Additionally, a certificate and a key file are needed."
+    echo "tls_server_config:"
+    echo "  cert_file: server.crt"
+    echo "  key_file: server.key"
+    echo
+    echo "# Usernames and passwords required to connect."
+    echo "basic_auth_users:"
+    echo "  prometheus: $HASH"
+  } >"$DOOR/web-config.yml"
+  printf 'tls_server_config:\n  cert_file: server.crt\n' >"$DOOR/broken.yml"
+  DOOR_PORT=$(free_port)
+  printf 'daemon:\n  interval: 60s\n  listen: 127.0.0.1:%s\nmodules:\n  orders: { apiId: a1b2c3d4e5, stages: [prod] }\n' \
+    "$DOOR_PORT" >"$DOOR/config.yaml"
+  for f in web-config.yml broken.yml server.crt server.key config.yaml; do
+    buildah copy --chown 1000:1000 --chmod 0600 "$CTR" "$DOOR/$f" "/etc/apigw-diag-web/$f" >/dev/null
+  done
+  rc=0
+  in_ctr apigw-diag daemon --config /etc/apigw-diag-web/config.yaml \
+    --web-config /etc/apigw-diag-web/broken.yml >"$DOOR/broken.out" 2>"$DOOR/broken.err" || rc=$?
+  # (buildah adds a line of its own about the exit status: the agent's are those it prefixes.)
+  if [ "$rc" = 3 ] && [ "$(grep -c '^apigw-diag: ' "$DOOR/broken.err")" = 1 ] &&
+    ! grep -qE '^\s+at ' "$DOOR/broken.err" &&
+    grep -q '^apigw-diag: web config .*missing one of key or key_file$' "$DOOR/broken.err"; then
+    pass "door: an unusable web config refuses to start, one line, exit 3"
+  else
+    fail "door: unusable web config: exit $rc, stderr: $(head -c 600 "$DOOR/broken.err")"
+  fi
+  in_ctr apigw-diag daemon --config /etc/apigw-diag-web/config.yaml \
+    --web-config /etc/apigw-diag-web/web-config.yml >"$DOOR/daemon.out" 2>"$DOOR/daemon.err" &
+  DAEMON_PID=$!
+  door="https://127.0.0.1:$DOOR_PORT"
+  status=0
+  for _ in $(seq 60); do
+    status=$(https_get "$door/healthz" "$DOOR/ca.crt" prometheus:door-s3cret)
+    [ "$status" = 200 ] && break
+    kill -0 "$DAEMON_PID" 2>/dev/null || break
+    sleep 0.5
+  done
+  if [ "$status" = 200 ]; then pass "door: /healthz over TLS with basic auth: 200"; else
+    fail "door: /healthz over TLS with basic auth: status $status"
+    tail -5 "$DOOR/daemon.err" >&2
+  fi
+  for path in / /metrics /report /healthz; do
+    status=$(https_get "$door$path" "$DOOR/ca.crt")
+    if [ "$status" = 401 ]; then pass "door: $path without credentials: 401"; else
+      fail "door: $path without credentials: status $status"
+    fi
+  done
+  status=$(http_get "http://127.0.0.1:$DOOR_PORT/healthz" "$DOOR/plain")
+  if [ "$status" != 200 ]; then pass "door: plain HTTP gets no answer"; else fail "door: plain HTTP answered 200"; fi
+  # SIGHUP to an unusable web config: refused, the old lock kept.
+  buildah copy --chown 1000:1000 --chmod 0600 "$CTR" "$DOOR/broken.yml" \
+    /etc/apigw-diag-web/web-config.yml >/dev/null
+  node_pid=$(innermost "$DAEMON_PID")
+  kill -HUP "${node_pid:-$DAEMON_PID}" 2>/dev/null || true
+  for _ in $(seq 20); do
+    grep -q '"event":"reload_failed"' "$DOOR/daemon.out" && break
+    sleep 0.25
+  done
+  a=$(https_get "$door/metrics" "$DOOR/ca.crt")
+  b=$(https_get "$door/metrics" "$DOOR/ca.crt" prometheus:door-s3cret)
+  if grep -q '"event":"reload_failed".*web config' "$DOOR/daemon.out" && [ "$a $b" = "401 200" ]; then
+    pass "door: SIGHUP to an unusable web config is refused, the old one kept"
+  else
+    fail "door: after SIGHUP to an unusable web config: $a $b"
+  fi
+  stop_tree "$DAEMON_PID"
+  DAEMON_PID=""
+fi
+
 say "took $(($(date +%s) - STARTED))s"
 echo "container: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ]

@@ -1,11 +1,16 @@
 // The fleet pieces agree with the agent and with each other: the example config loads, the
 // DaemonSet keeps the promises the image makes (non-root, read-only root, /healthz on 9464), and
 // the dashboard and alerts only ask for metrics the daemon exports.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import bcrypt from "bcryptjs";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { resolveSettings } from "../../src/config/load.js";
 import { parseConfigText } from "../../src/config/file.js";
+import { loadWebConfig } from "../../src/daemon/web-config.js";
+import { hasPromtool, requirePromtool } from "../daemon/helpers.js";
+import { doorPki } from "../daemon/door-certs.js";
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
 
@@ -69,13 +74,21 @@ function applyPatch(doc: unknown, op: { op: string; path: string; value: unknown
   node[last] = op.value;
 }
 
+interface HttpGet {
+  path: string;
+  port: string;
+  scheme?: string;
+  httpHeaders?: { name: string; value: string }[];
+}
+
 interface Container {
   args: string[];
   ports: { containerPort: number; name: string }[];
   resources: { limits: Record<string, string>; requests: Record<string, string> };
   securityContext: Record<string, unknown>;
-  livenessProbe: { httpGet: { path: string; port: string } };
-  readinessProbe: { httpGet: { path: string; port: string } };
+  livenessProbe: { httpGet: HttpGet };
+  readinessProbe: { httpGet: HttpGet };
+  env?: { name: string; value: string }[];
   volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
 }
 
@@ -117,7 +130,7 @@ describe("deploy/kubernetes", () => {
     expect(Object.keys(container.resources.limits).sort()).toEqual(["cpu", "memory"]);
     expect(container.ports).toEqual([{ name: "metrics", containerPort: 9464, protocol: "TCP" }]);
     for (const probe of [container.livenessProbe, container.readinessProbe]) {
-      expect(probe.httpGet).toEqual({ path: "/healthz", port: "metrics" });
+      expect(probe.httpGet).toMatchObject({ path: "/healthz", port: "metrics", scheme: "HTTPS" });
     }
   });
 
@@ -205,4 +218,97 @@ describe("deploy/prometheus and deploy/grafana", () => {
       for (const name of names) expect(METRICS).toContain(name);
     }
   });
+});
+
+describe("the daemon's door in deploy/", () => {
+  const ds = parse(read("deploy/kubernetes/daemonset.yaml"));
+  const pod = ds.spec.template.spec;
+  const container = pod.containers[0] as Container;
+  const secret = parse(read("deploy/kubernetes/web-config.yaml"));
+  const webYaml: string = secret.stringData["web-config.yml"];
+  const hashes = parse(webYaml).basic_auth_users as Record<string, string>;
+
+  it("ships a web config that the agent and promtool load, its TLS files beside it", async () => {
+    const pki = doorPki();
+    try {
+      pki.write("tls.crt", pki.server.certPem);
+      pki.write("tls.key", pki.server.keyPem);
+      const file = pki.write("web-config.yml", webYaml);
+      const web = await loadWebConfig(file);
+      expect(web.tls?.clientAuth).toBe("NoClientCert");
+      expect([...web.users.keys()].sort()).toEqual(["kubelet", "prometheus"]);
+      if (hasPromtool || requirePromtool) {
+        const r = spawnSync("promtool", ["check", "web-config", file], { encoding: "utf8" });
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+      }
+    } finally {
+      pki.remove();
+    }
+  });
+
+  it("mounts the web config with the TLS Secret beside it, and names it to the agent", () => {
+    const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value]));
+    const mount = container.volumeMounts.find((m) => m.name === "web");
+    expect(mount?.readOnly).toBe(true);
+    expect(env.APIGW_DIAG_WEB_CONFIG).toBe(`${mount?.mountPath}/web-config.yml`);
+    const volume = pod.volumes.find((v: { name: string }) => v.name === "web");
+    const files = volume.projected.sources.flatMap(
+      (s: { secret: { name: string; items: { key: string; path: string }[] } }) =>
+        s.secret.items.map((i) => `${s.secret.name}:${i.path}`),
+    );
+    expect(files.sort()).toEqual([
+      "apigw-diag-tls:tls.crt",
+      "apigw-diag-tls:tls.key",
+      `${secret.metadata.name}:web-config.yml`,
+    ]);
+    expect(parse(read("deploy/kubernetes/kustomization.yaml")).resources).toContain(
+      "web-config.yaml",
+    );
+  });
+
+  it("probes over HTTPS with the header of a user the web config lets in", () => {
+    for (const probe of [container.livenessProbe, container.readinessProbe]) {
+      expect(probe.httpGet.scheme).toBe("HTTPS");
+      const header = probe.httpGet.httpHeaders?.find((h) => h.name === "Authorization")?.value;
+      const [user, password] = Buffer.from(String(header).replace(/^Basic /, ""), "base64")
+        .toString()
+        .split(":");
+      expect(bcrypt.compareSync(password!, hashes[user!]!.replace(/^\$2y\$/, "$2b$"))).toBe(true);
+    }
+  });
+
+  it.each(["prometheus.yml", "prometheus-kubernetes.yml", "prometheus-probe.yml"])(
+    "scrapes with scheme https and basic_auth as a user of the web config (%s)",
+    (file) => {
+      const config = parse(read(`deploy/prometheus/${file}`));
+      for (const job of config.scrape_configs) {
+        expect(job.scheme).toBe("https");
+        expect(job.tls_config.ca_file).toMatch(/\.crt$/);
+        expect(Object.keys(hashes)).toContain(job.basic_auth.username);
+        expect(job.basic_auth.password_file).toBeTruthy();
+        expect(job.basic_auth.password).toBeUndefined();
+      }
+    },
+  );
+
+  it.runIf(hasPromtool || requirePromtool)(
+    "passes promtool check config with the door's fields, Kubernetes discovery aside",
+    () => {
+      // Debian's promtool has no Kubernetes discovery: check the rest of that job.
+      const config = parse(read("deploy/prometheus/prometheus-kubernetes.yml"));
+      delete config.rule_files;
+      for (const job of config.scrape_configs) {
+        delete job.kubernetes_sd_configs;
+        delete job.relabel_configs;
+      }
+      const pki = doorPki();
+      try {
+        const file = pki.write("prometheus-kubernetes.yml", JSON.stringify(config));
+        const r = spawnSync("promtool", ["check", "config", file], { encoding: "utf8" });
+        expect(r.status, r.stdout + r.stderr).toBe(0);
+      } finally {
+        pki.remove();
+      }
+    },
+  );
 });
