@@ -126,8 +126,11 @@ export function watchLine(report: Report, change: RunChange, opts: { color: bool
 function causeOf(t: TargetReport): string {
   const c = t.primaryCause;
   if (!c) return t.verdict === "healthy" ? "every stage answers" : "-";
+  const of = t.addresses.length;
   const where =
-    c.addresses.length > 0 ? ` on ${c.addresses.length} of ${t.addresses.length} addresses` : "";
+    c.addresses.length > 0
+      ? ` on ${c.addresses.length} of ${of} address${of === 1 ? "" : "es"}`
+      : "";
   return `${c.code}${where}`;
 }
 
