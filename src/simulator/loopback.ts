@@ -24,20 +24,17 @@ export async function loopbackAddresses(bindable: CanBind = canBind): Promise<st
 }
 
 /**
- * A listener this host refused, as one line a user can act on (a UsageError: exit 3, no stack);
- * anything else unchanged.
+ * An address this host's loopback does not hold, as one line a user can act on (a UsageError:
+ * exit 3, no stack); anything else unchanged (a port taken is the OS's own one line, cli-run.ts).
  */
 export function explainListenError(error: unknown): unknown {
   const e = error as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (!(error instanceof Error) || e.syscall !== "listen" || !e.code) return error;
+  if (!(error instanceof Error) || e.syscall !== "listen" || e.code !== "EADDRNOTAVAIL")
+    return error;
   const where = e.address ? ` on ${e.address}${e.port ? `:${e.port}` : ""}` : "";
-  const why =
-    e.code === "EADDRNOTAVAIL"
-      ? ": this host's loopback does not hold that address (macOS holds 127.0.0.1 and ::1 only)"
-      : e.code === "EADDRINUSE"
-        ? ": the port is taken"
-        : e.code === "EACCES"
-          ? ": not allowed to listen there"
-          : "";
-  return new UsageError(`the simulator cannot listen${where} (${e.code})${why}`);
+  return new UsageError(
+    `the simulator cannot listen${where} (${e.code}): this host's loopback does not hold that ` +
+      "address (macOS holds 127.0.0.1 and ::1 only)",
+    { cause: error },
+  );
 }
