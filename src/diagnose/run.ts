@@ -177,20 +177,26 @@ async function resolve(
 ): Promise<Resolved> {
   const name = target.resolveName;
   const perResolver = target.resolvers.map((resolver) =>
-    pending(
-      opts.onPending,
-      { layer: "dns", resolver: `${resolver.host}:${resolver.port}`, timeoutMs: ctx.timeoutMs },
-      Promise.all(
-        (["A", "AAAA"] as const).map((type) =>
-          probeDns(ctx, {
-            name,
-            type,
-            resolver,
-            maxCnames: MAX_CNAMES,
-            maxAddresses: MAX_ADDRESSES,
-          }),
-        ),
+    Promise.all(
+      (["A", "AAAA"] as const).map((type) =>
+        probeDns(ctx, {
+          name,
+          type,
+          resolver,
+          maxCnames: MAX_CNAMES,
+          maxAddresses: MAX_ADDRESSES,
+        }),
       ),
+    ),
+  );
+  target.resolvers.forEach(({ host, port }, i) =>
+    opts.onPending?.(
+      {
+        layer: "dns",
+        resolver: host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`,
+        timeoutMs: ctx.timeoutMs,
+      },
+      perResolver[i] as Promise<unknown>,
     ),
   );
   const os = compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;

@@ -72,6 +72,27 @@ describe("the progress line", () => {
     expect(progressLine(new PassThrough() as TerminalStream)).toBeUndefined();
   });
 
+  it("fits one row of the terminal, and is erased once nothing is pending", async () => {
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 24 });
+    let screen = "";
+    stream.on("data", (d: Buffer) => (screen += d.toString()));
+    const progress = progressLine(stream, { delayMs: 10, everyMs: 5 });
+    let end = () => {};
+    progress?.onPending(
+      { layer: "tcp", address: "10.20.2.10", timeoutMs: 5000 },
+      new Promise<void>((resolve) => (end = resolve)),
+    );
+    while (!screen.includes("waiting")) await new Promise((r) => setTimeout(r, 5));
+    end();
+    await new Promise((r) => setTimeout(r, 20));
+    // 22 characters and an ellipsis: a row of 24 columns never wraps.
+    expect(screen).toContain(`${ESC}[1Gwaiting: tcp 10.20.2.1…${ESC}[0K`);
+    expect(screen.endsWith(`${ESC}[1G${ESC}[2K`)).toBe(true);
+    const length = screen.length;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(screen).toHaveLength(length); // nothing more once erased
+  });
+
   it("names the oldest wait and how many others there are", () => {
     expect(describeWait({ layer: "tcp", address: "10.20.2.10", timeoutMs: 5000 }, 2100, 0)).toBe(
       "waiting: tcp 10.20.2.10 2.1 s of 5 s",
