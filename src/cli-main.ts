@@ -2,13 +2,25 @@
 // runs, so `diagnose` does not pay for the daemon's server and metrics. Loaded by cli.ts.
 import type { Argv } from "yargs";
 import type { ParsedArgs } from "./config/from-args.js";
-import { commonOptions, daemonOptions, demoOptions, targetOptions } from "./cli-options.js";
+import {
+  commonOptions,
+  daemonOptions,
+  demoOptions,
+  targetOptions,
+  watchOptions,
+} from "./cli-options.js";
 import { declaredOptions, parseWithoutYargs } from "./cli-parse.js";
 import { fail, runCommandLine } from "./cli-run.js";
 import { UsageError, EXIT } from "./types.js";
 import { version } from "./version.js";
 
-type Args = ParsedArgs & { logLevel?: string; scenario?: string; _: (string | number)[] };
+type Args = ParsedArgs & {
+  logLevel?: string;
+  scenario?: string;
+  watch?: string;
+  until?: string;
+  _: (string | number)[];
+};
 
 async function diagnoseCommand(args: Args): Promise<void> {
   const isTty = Boolean(process.stdout.isTTY);
@@ -23,12 +35,13 @@ async function diagnoseCommand(args: Args): Promise<void> {
       "nothing to diagnose: the config has modules (for the daemon's /probe) but no targets",
     );
   const log = createLogger({ level: args.logLevel });
-  const report = await runDiagnose(settings, {
-    format,
-    color: isTty && format === "text",
-    log,
-    signal: interruptSignal(),
-  });
+  const opts = { format, color: isTty && format === "text", log, signal: interruptSignal() };
+  if (args.watch !== undefined || args.until !== undefined) {
+    const { runWatch, watchSpec } = await import("./commands/watch.js");
+    const spec = watchSpec(args.watch, args.until);
+    if (spec) finish(await runWatch(settings, spec, opts));
+  }
+  const report = await runDiagnose(settings, opts);
   finish(report.exitCode);
 }
 
@@ -91,7 +104,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   diagnose: {
     describe: "diagnose each stage of a private API, layer by layer, once",
-    options: targetOptions,
+    options: (y) => watchOptions(targetOptions(y)),
     run: diagnoseCommand,
   },
   daemon: {

@@ -81,6 +81,19 @@ export function targetOptions<T>(y: Argv<T>) {
     .option("config", { type: "string", describe: "config file (YAML or JSON)" });
 }
 
+/** `diagnose` alone: run again and again (commands/watch.ts). */
+export function watchOptions<T>(y: Argv<T>) {
+  return y
+    .option("watch", {
+      type: "string",
+      describe: "run again every interval until interrupted: a line per run [default: 10s]",
+    })
+    .option("until", {
+      choices: ["healthy"] as const,
+      describe: "watch until a run is healthy, then exit 0",
+    });
+}
+
 export function daemonOptions<T>(y: Argv<T>) {
   return targetOptions(y)
     .option("listen", {

@@ -21,10 +21,18 @@ export function runCommandLine(main: () => Promise<void>): void {
   });
   main().catch((err: unknown) => {
     if (err instanceof UsageError) fail(err.message);
+    // This host refused something (a listen, a file, a socket): its reason, not our stack.
+    if (isSystemError(err)) fail(`cannot run here: ${err.message}`);
     // A bug, not a user error: keep the stack.
     process.stderr.write(
       `apigw-diag: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
     process.exit(EXIT.error);
   });
+}
+
+/** An error the OS returned (it carries errno and the syscall), as opposed to a bug of ours. */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException;
+  return err instanceof Error && typeof e.errno === "number" && typeof e.syscall === "string";
 }

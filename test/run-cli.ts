@@ -56,6 +56,8 @@ export function diagnoseFlags(
     `--port=${sim.port}`,
     ...(opts.trustCa === false ? [] : [`--ca-file=${sim.caFile}`]),
     "--private-cidr=127.0.0.0/8",
+    // Where loopback holds 127.0.0.1 alone (macOS), the simulator's second AZ is ::1.
+    "--private-cidr=::1/128",
     "--no-compare-os",
   ];
 }

@@ -2,7 +2,8 @@
 // not deployed, so a new user sees a verdict, a cause and a fix without any AWS account.
 import type { Logger } from "pino";
 import { resolveSettings } from "../config/load.js";
-import { startSimulator } from "../simulator/index.js";
+import type { Ipv6Connectivity } from "../probes/ipv6-connectivity.js";
+import { startSimulator, type Simulator } from "../simulator/index.js";
 import { simulatorOverrides } from "../simulator/target.js";
 import type { Report } from "../types.js";
 import { UsageError } from "../types.js";
@@ -28,10 +29,19 @@ export async function runDemo(opts: {
       );
     }
     const settings = resolveSettings({ ...simulatorOverrides(sim), timeout: opts.timeout }, {}, {});
-    return await runDiagnose(settings, opts);
+    return await runDiagnose(settings, { ...opts, ipv6: loopbackIpv6(sim) });
   } finally {
     await sim.close();
   }
+}
+
+/**
+ * Where loopback holds 127.0.0.1 alone (macOS), the second AZ is ::1: it is tried whatever this
+ * host's own IPv6 connectivity, as the dualstack scenario does.
+ */
+function loopbackIpv6(sim: Simulator): (() => Ipv6Connectivity) | undefined {
+  if (!sim.addresses.includes("::1")) return undefined;
+  return () => ({ ok: true, reason: "demo: ::1 stands in for the second Availability Zone" });
 }
 
 async function runScenario(name: string, opts: Parameters<typeof runDemo>[0]): Promise<Report> {
@@ -43,7 +53,7 @@ async function runScenario(name: string, opts: Parameters<typeof runDemo>[0]): P
     if (opts.format === "text") process.stdout.write(`demo (${name}): ${scenario.story}\n\n`);
     const over = { ...simulatorOverrides(sim), timeout: opts.timeout, ...scenario.target(sim) };
     const settings = resolveSettings(over, {}, {});
-    return await runDiagnose(settings, { ...opts, ipv6: scenario.ipv6 });
+    return await runDiagnose(settings, { ...opts, ipv6: scenario.ipv6 ?? loopbackIpv6(sim) });
   } finally {
     await sim.close();
   }

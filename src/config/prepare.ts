@@ -112,8 +112,11 @@ function requestName(target: Target): string {
   return target.mode === "host" ? names.host : names.alias;
 }
 
-function systemResolvers(): Resolver[] {
-  const servers = getServers();
+/**
+ * The system's nameservers as Node's resolver reads them on every platform: /etc/resolv.conf on
+ * Linux and macOS, the adapters' settings on Windows. Nothing of ours reads those files.
+ */
+export function systemResolvers(servers: string[] = getServers()): Resolver[] {
   if (servers.length === 0) throw new UsageError("no system nameserver found: give --resolver");
   return servers.map(parseResolver);
 }

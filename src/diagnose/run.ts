@@ -19,6 +19,7 @@ import {
   type Unfinished,
 } from "../types.js";
 import { judgeAddresses } from "./addresses.js";
+import { pending, type OnPending } from "./pending.js";
 import { compareModes, domainElsewhere, type Send } from "./compare.js";
 import { splitByFamily } from "./family.js";
 import { DOMAIN_NOT_RESOLVED } from "./hints.js";
@@ -50,6 +51,8 @@ export interface RunOptions {
   maxBodyBytes?: number;
   /** Replaces this host's IPv6 connectivity check for --family auto (tests). */
   ipv6?: () => Ipv6Connectivity;
+  /** Told of every check as it starts waiting (a terminal's progress line). */
+  onPending?: OnPending;
 }
 
 export const DEFAULT_CONCURRENCY = 32;
@@ -186,6 +189,16 @@ async function resolve(
       ),
     ),
   );
+  target.resolvers.forEach(({ host, port }, i) =>
+    opts.onPending?.(
+      {
+        layer: "dns",
+        resolver: host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`,
+        timeoutMs: ctx.timeoutMs,
+      },
+      perResolver[i] as Promise<unknown>,
+    ),
+  );
   const os = compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;
   const observations = await Promise.all(perResolver);
   const cut = (pair: DnsObservation[]) => pair.some((o) => o.error === "cancelled");
@@ -247,7 +260,7 @@ async function probeAddress(
   };
   // One slot of the limit for the whole connection: it is one connection open at a time.
   const connected = await limit(async () => {
-    const connected = await connect(target, ctx, address, head.servername, dnsMs);
+    const connected = await connect(target, ctx, address, head.servername, dnsMs, opts.onPending);
     let open = connected.open;
     let next = 0; // the first stage neither sent on it nor handed off
     while (open && next < specs.length) {
@@ -331,9 +344,15 @@ async function connect(
   address: string,
   servername: string,
   dnsMs: number,
+  onPending?: OnPending,
 ): Promise<{ connection: Finding[]; open?: OpenConnection; failed?: PathResult }> {
   const port = target.port;
-  const tcp = await probeTcp(ctx, { address, port });
+  const waiting = { address, timeoutMs: ctx.timeoutMs };
+  const tcp = await pending(
+    onPending,
+    { layer: "tcp", ...waiting },
+    probeTcp(ctx, { address, port }),
+  );
   if (tcp.observation.cancelled) {
     const failed: PathResult = {
       connection: [],
@@ -349,11 +368,11 @@ async function connect(
     const connection = [tcpFinding];
     return { connection, failed: { connection, notTried: ["tls", "http"], reason } };
   }
-  const tls = await probeTls(ctx, {
-    socket: tcp.socket,
-    servername,
-    secureContext: target.secureContext,
-  });
+  const tls = await pending(
+    onPending,
+    { layer: "tls", ...waiting },
+    probeTls(ctx, { socket: tcp.socket, servername, secureContext: target.secureContext }),
+  );
   if (tls.observation.cancelled) {
     const connection = [tcpFinding];
     const failed: PathResult = {
@@ -384,7 +403,14 @@ async function probePath(
   req: RequestSpec,
   dnsMs: number,
 ): Promise<PathResult> {
-  const { connection, open, failed } = await connect(target, ctx, address, req.servername, dnsMs);
+  const { connection, open, failed } = await connect(
+    target,
+    ctx,
+    address,
+    req.servername,
+    dnsMs,
+    opts.onPending,
+  );
   if (!open) return failed as PathResult;
   try {
     const r = await sendOn(target, ctx, opts, address, open, req);
@@ -408,11 +434,15 @@ async function sendOn(
   req: RequestSpec,
 ): Promise<PathResult & { open?: OpenConnection; lost?: boolean }> {
   const sent = sentRequest(target, open.tls);
-  const http = await open.conn.request(ctx, {
-    path: req.path,
-    headers: req.headers,
-    maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
-  });
+  const http = await pending(
+    opts.onPending,
+    { layer: "http", address, stage: req.stage, timeoutMs: ctx.timeoutMs },
+    open.conn.request(ctx, {
+      path: req.path,
+      headers: req.headers,
+      maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_BODY_CAP,
+    }),
+  );
   if (http.cancelled) return { connection: [], unfinished: "http", notTried: [], reason: "" };
   const httpFinding = classifyHttp(
     withoutSecrets(http, target.secrets),

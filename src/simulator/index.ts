@@ -16,6 +16,7 @@ import {
 import { simulatorCerts } from "./certs.js";
 import { startDnsServer, type DnsServer } from "./dns-server.js";
 import { FaultState, validateStages, type Faults, type StageBehaviour } from "./faults.js";
+import { explainListenError, loopbackAddresses } from "./loopback.js";
 
 export type { AddressFault, DnsFault, Faults, StageBehaviour } from "./faults.js";
 export type { CustomDomain } from "./apigw-server.js";
@@ -27,7 +28,10 @@ export interface SimulatorOptions {
   endpoint?: string;
   /** Default "a1b2c3d4e5". */
   apiId?: string;
-  /** Endpoint addresses, one per AZ; default ["127.0.0.1", "127.0.0.2"]. */
+  /**
+   * Endpoint addresses, one per AZ; default ["127.0.0.1", "127.0.0.2"], or ["127.0.0.1", "::1"]
+   * where loopback holds 127.0.0.1 alone (macOS), or ["127.0.0.1"] (src/simulator/loopback.ts).
+   */
   addresses?: string[];
   /** Default 0: one free port, the same on every address. */
   httpsPort?: number;
@@ -204,7 +208,7 @@ async function startParts(w: World, opts: SimulatorOptions, parts: Parts) {
 }
 
 export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simulator> {
-  const w = world(opts);
+  const w = world({ ...opts, addresses: opts.addresses ?? (await loopbackAddresses()) });
   const parts: Parts = {};
   try {
     const { dns, https, caPem, caFile } = await startParts(w, opts, parts);
@@ -230,6 +234,6 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     };
   } catch (error) {
     await closeParts(parts);
-    throw error;
+    throw explainListenError(error);
   }
 }
