@@ -1,5 +1,6 @@
 import type { FindingCode, HttpCode, PolicyType } from "../types.js";
 import { ACCESS_HINTS } from "./hints-access.js";
+import { PATH_HINTS } from "./hints-path.js";
 
 /** What to change, per finding code: the likely causes DESIGN.md names, most likely first. */
 export const HINTS: Record<FindingCode, string> = {
@@ -65,6 +66,7 @@ export const HINTS: Record<FindingCode, string> = {
     "An answer this tool does not recognise: see the status and body in the evidence.",
   // Access modes, custom domain names, dualstack: their own block (hints-access.ts).
   ...ACCESS_HINTS,
+  ...PATH_HINTS,
 };
 
 const POLICY_NAMED: Record<Exclude<PolicyType, "unknown">, string> = {

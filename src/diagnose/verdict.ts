@@ -3,7 +3,7 @@ import type { Finding, FindingCode, Layer, PrimaryCause, Verdict } from "../type
 import { isIpv6 } from "./addresses.js";
 import { ipv6OnlyHint } from "./hints-access.js";
 
-const LAYERS: Layer[] = ["dns", "tcp", "tls", "http"];
+const LAYERS: Layer[] = ["dns", "path", "tcp", "tls", "http"];
 const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
 
 export function worstVerdict(verdicts: Verdict[]): Verdict {
@@ -107,6 +107,7 @@ function crossEvidenceHint(
   const workingV4 = workingAddresses.filter((a) => !isIpv6(a));
   if (
     sample.layer !== "dns" &&
+    sample.layer !== "path" &&
     hitA.length > 0 &&
     hitA.every(isIpv6) &&
     workingV4.length > 0 &&
