@@ -21,6 +21,7 @@ import {
 import { judgeAddresses } from "./addresses.js";
 import { compareModes, domainElsewhere, type Send } from "./compare.js";
 import { splitByFamily } from "./family.js";
+import { answeringResolver, pathLayer, withPathFacts } from "./path.js";
 import { DOMAIN_NOT_RESOLVED } from "./hints-access.js";
 import {
   classifyDns,
@@ -96,6 +97,8 @@ export async function diagnoseTarget(
     const elsewhere = domainElsewhere(target, resolved.addresses, endpoint);
     if (elsewhere) findings.push(elsewhere);
   }
+  // The path layer (diagnose/path.ts): local facts and zonal names, alongside the connections.
+  const path = pathLayer(target, ctx, resolved.addresses, answeringResolver(target, findings));
   const { tried: addresses, notTried } = splitByFamily(
     resolved.addresses,
     target.family,
@@ -133,6 +136,11 @@ export async function diagnoseTarget(
       comparisons = await compareModes(target, findings, addresses, send);
     }
   }
+  const paths = await path;
+  withPathFacts(findings, paths.addressInfo);
+  const firstAboveDns = findings.findIndex((f) => f.layer !== "dns");
+  findings.splice(firstAboveDns < 0 ? findings.length : firstAboveDns, 0, ...paths.findings);
+  unfinished.push(...paths.unfinished);
   const mismatch = await osFinding;
   // DNS findings first, as they were seen: the comparison belongs with them.
   if (mismatch) findings.splice(dnsFindings, 0, mismatch);
@@ -154,6 +162,7 @@ export async function diagnoseTarget(
     insecure: target.insecure,
     durationMs: Math.round(now() - started),
     findings,
+    addressInfo: paths.addressInfo,
   };
 }
 
