@@ -128,7 +128,7 @@ function describePath(info: AddressInfo, o: PathObservation): string {
     return `${info.address}: no source address from this host's kernel (${o.errno ?? (o.timedOut ? "timeout" : "unknown")}): no route`;
   const parts = [`from ${info.source}`];
   if (info.interface) parts.push(`dev ${info.interface}`);
-  parts.push(info.gateway ? `via ${info.gateway}` : "no gateway");
+  if (info.gateway) parts.push(`via ${info.gateway}`);
   if (info.mtu !== null) parts.push(`mtu ${info.mtu}`);
   if (info.az) parts.push(`az ${info.az}`);
   return `${info.address}: ${parts.join(" ")}`;
