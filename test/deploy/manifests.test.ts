@@ -1,6 +1,7 @@
 // The fleet pieces agree with the agent and with each other: the example config loads, the
 // DaemonSet keeps the promises the image makes (non-root, read-only root, /healthz on 9464), and
 // the dashboard and alerts only ask for metrics the daemon exports.
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
@@ -30,6 +31,7 @@ const PROMQL_WORDS = new Set([
   "without",
   "on",
   "ignoring",
+  "group_left",
   "bool",
   "le",
   "vector",
@@ -163,6 +165,44 @@ describe("deploy/prometheus and deploy/grafana", () => {
     }
   });
 
+  it("tell one host's path from one AZ's side with rules on exported and recorded metrics", () => {
+    const fleet = parse(read("deploy/prometheus/alerts.yml")).groups.find(
+      (g: { name: string }) => g.name === "apigw-diag-fleet",
+    );
+    const rules = fleet.rules as { record?: string; alert?: string; expr: string }[];
+    expect(rules.filter((r) => r.alert).map((r) => r.alert)).toEqual([
+      "ApigwDiagAzSideFailing",
+      "ApigwDiagHostPathFailing",
+    ]);
+    const recorded: string[] = [];
+    for (const rule of rules) {
+      // A recorded name is used only after the rule that records it, in the same group.
+      const own = rule.expr.match(/[a-z_]+:[a-z_]+:[a-z_]+/g) ?? [];
+      for (const name of own) expect(recorded).toContain(name);
+      const raw = metricNames(rule.expr.replace(/[a-z_]+:[a-z_]+:[a-z_]+/g, ""));
+      for (const name of raw) expect(METRICS).toContain(name);
+      if (raw.length > 0) expect(rule.expr).toContain('job="apigw-diag"');
+      if (rule.record) recorded.push(rule.record);
+    }
+    expect(recorded).toHaveLength(3);
+  });
+
+  it.skipIf(!hasPromtool() && process.env.CI !== "true")(
+    "pass promtool's rule check and unit tests (alerts.test.yml)",
+    () => {
+      const dir = new URL("../../deploy/prometheus/", import.meta.url).pathname;
+      for (const args of [
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+      ]) {
+        const run = spawnSync("promtool", args, { cwd: dir, encoding: "utf8", timeout: 60_000 });
+        expect(run.error).toBeUndefined();
+        expect(`${run.stdout}${run.stderr}`).toContain("SUCCESS");
+        expect(run.status).toBe(0);
+      }
+    },
+  );
+
   it("scrape under the job name the alerts use", () => {
     for (const file of ["prometheus.yml", "prometheus-kubernetes.yml"]) {
       const config = parse(read(`deploy/prometheus/${file}`));
@@ -206,3 +246,7 @@ describe("deploy/prometheus and deploy/grafana", () => {
     }
   });
 });
+
+function hasPromtool(): boolean {
+  return spawnSync("promtool", ["--version"], { timeout: 10_000 }).status === 0;
+}
