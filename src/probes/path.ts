@@ -86,17 +86,24 @@ async function linuxFacts(
   source: string,
   sources: PathSources,
 ): Promise<Omit<PathObservation, "durationMs">> {
-  const iface = interfaceHolding(source, sources.interfaces());
-  const base = { address, family, source, interface: iface };
-  if (sources.platform !== "linux" || !iface) return { ...base, gateway: null, mtu: null };
-  const [routes, mtu] = await Promise.all([
-    sources
-      .read(family === 6 ? "/proc/net/ipv6_route" : "/proc/net/route")
-      .then((text) => (family === 6 ? parseIpv6Route(text) : parseRoute(text)))
-      .catch(() => []),
-    readMtu(iface, sources),
-  ]);
-  return { ...base, gateway: gatewayFor(routes, address, iface), mtu };
+  const holding = interfaceHolding(source, sources.interfaces());
+  const base = { address, family, source };
+  if (sources.platform !== "linux")
+    return { ...base, interface: holding, gateway: null, mtu: null };
+  const routes = await sources
+    .read(family === 6 ? "/proc/net/ipv6_route" : "/proc/net/route")
+    .then((text) => (family === 6 ? parseIpv6Route(text) : parseRoute(text)))
+    .catch((): Route[] => []);
+  // os.networkInterfaces() lists running interfaces only (libuv), while the kernel still routes
+  // into one without carrier (a tunnel whose peer is gone): then the route's own interface.
+  const iface = holding ?? bestRoute(routes, address)?.iface ?? null;
+  if (!iface) return { ...base, interface: null, gateway: null, mtu: null };
+  return {
+    ...base,
+    interface: iface,
+    gateway: gatewayFor(routes, address, iface),
+    mtu: await readMtu(iface, sources),
+  };
 }
 
 /** The interface whose addresses include `source` (compared normalized: `::1` is `0:0:...:1`). */
@@ -207,22 +214,26 @@ export function parseIpv6Route(text: string): Route[] {
  * routing rules are not read). null when the route is on-link or none matches.
  */
 export function gatewayFor(routes: Route[], address: string, iface: string): string | null {
-  if (!ipaddr.isValid(address)) return null;
+  return bestRoute(routes, address, iface)?.gateway ?? null;
+}
+
+/** The usable route of the longest prefix holding `address` (on `iface` when given). */
+export function bestRoute(routes: Route[], address: string, iface?: string): Route | undefined {
+  if (!ipaddr.isValid(address)) return undefined;
   const parsed = ipaddr.parse(address);
   const family = parsed.kind() === "ipv6" ? 6 : 4;
   const bits = family === 6 ? 128 : 32;
   const value = parsed.toByteArray().reduce((n, b) => (n << 8n) | BigInt(b), 0n);
-  const best = routes
+  return routes
     .filter(
       (r) =>
         r.family === family &&
-        r.iface === iface &&
+        (iface === undefined || r.iface === iface) &&
         (r.flags & RTF_UP) !== 0 &&
         (r.flags & RTF_REJECT) === 0 &&
         prefixOf(value, r.prefixLength, bits) === prefixOf(r.destination, r.prefixLength, bits),
     )
     .sort((a, b) => b.prefixLength - a.prefixLength || a.metric - b.metric)[0];
-  return best?.gateway ?? null;
 }
 
 function prefixOf(value: bigint, length: number, bits: number): bigint {

@@ -166,6 +166,29 @@ describe("probePath on loopback", () => {
     expect(seen).toMatchObject({ interface: "dx0", gateway: null, mtu: 8500 });
   });
 
+  it("takes the route's interface when no running interface holds the source", async () => {
+    // A tunnel without carrier: the kernel routes into it, os.networkInterfaces() omits it.
+    const route =
+      "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\ntun0\t0000007F\t00000000\t0001\t0\t0\t0\t000000FF\n";
+    const sources: PathSources = {
+      platform: "linux",
+      read: (file) =>
+        file === "/proc/net/route"
+          ? Promise.resolve(route)
+          : file === "/sys/class/net/tun0/mtu"
+            ? Promise.resolve("1500\n")
+            : Promise.reject(new Error("ENOENT")),
+      interfaces: () => ({}),
+    };
+    const seen = await probePath(ctx, { address: "127.0.0.1", port: 443 }, sources);
+    expect(seen).toMatchObject({
+      source: "127.0.0.1",
+      interface: "tun0",
+      gateway: null,
+      mtu: 1500,
+    });
+  });
+
   it("never reads a path made of an interface name", async () => {
     const reads: string[] = [];
     const sources: PathSources = {
