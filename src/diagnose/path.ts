@@ -192,16 +192,19 @@ export interface PathLayer {
 }
 
 /**
- * The whole layer for one target: every address's path and AZ, all at once, then judged.
- * `resolver` is the one whose answer gave the addresses (the zonal names are asked there).
+ * The whole layer for one target: every resolved address's path and AZ, all at once; only the
+ * addresses tried (their family probed) are judged. `resolver` is the one whose answer gave the
+ * addresses (the zonal names are asked there).
  */
 export async function pathLayer(
   target: PreparedTarget,
   ctx: ProbeContext,
-  addresses: string[],
+  which: { resolved: string[]; tried: string[] },
   resolver: Resolver | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PathLayer> {
+  const addresses = which.resolved;
+  const tried = new Set(which.tried);
   const [observations, azs] = await Promise.all([
     Promise.all(addresses.map((address) => probePath(ctx, { address, port: target.port }))),
     lookupAzs(ctx, target.endpoint, resolver, addresses),
@@ -218,6 +221,7 @@ export async function pathLayer(
       gateway: o.gateway,
       mtu: o.mtu,
     };
+    if (!tried.has(o.address)) return info;
     if (o.cancelled) unfinished.push({ layer: "path", address: o.address });
     else findings.push(classifyPath(info, o, target.expectPath));
     return info;

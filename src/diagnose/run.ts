@@ -97,13 +97,14 @@ export async function diagnoseTarget(
     const elsewhere = domainElsewhere(target, resolved.addresses, endpoint);
     if (elsewhere) findings.push(elsewhere);
   }
-  // The path layer (diagnose/path.ts): local facts and zonal names, alongside the connections.
-  const path = pathLayer(target, ctx, resolved.addresses, answeringResolver(target, findings));
   const { tried: addresses, notTried } = splitByFamily(
     resolved.addresses,
     target.family,
     opts.ipv6 ?? ipv6Connectivity,
   );
+  // The path layer (diagnose/path.ts): local facts and zonal names, alongside the connections.
+  const resolver = answeringResolver(target, findings);
+  const path = pathLayer(target, ctx, { resolved: resolved.addresses, tried: addresses }, resolver);
   const skipped: TargetReport["skipped"] = notTried.map(({ address, reason }) => ({
     address,
     layers: ["tcp", "tls", "http"],

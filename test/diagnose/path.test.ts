@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   classifyPath,
   lookupAzs,
+  pathLayer,
   noProxyCovers,
   proxyFinding,
   withPathFacts,
@@ -16,6 +17,7 @@ import { startDnsServer, type DnsServer } from "../../src/simulator/dns-server.j
 import { FaultState } from "../../src/simulator/faults.js";
 import type { PathObservation } from "../../src/probes/path.js";
 import type { AddressInfo } from "../../src/types.js";
+import { resolveSettings } from "../../src/config/load.js";
 
 const ENDPOINT = "vpce-0a1b2c3d4e5f60718-abcdefgh.execute-api.eu-west-3.vpce.amazonaws.com";
 const ctx = { signal: new AbortController().signal, timeoutMs: 2000 };
@@ -282,5 +284,51 @@ describe("hints made concrete by the path", () => {
     withPathFacts([tls, refused], [info({ mtu: null })]);
     expect(tls.hint).toBe(HINTS.TLS_TIMEOUT);
     expect(refused.hint).toBe(HINTS.TCP_REFUSED);
+  });
+});
+
+describe("pathLayer", () => {
+  const target = resolveSettings(
+    {
+      endpoint: ENDPOINT,
+      apiId: "a1b2c3d4e5",
+      stages: ["prod"],
+      resolvers: ["127.0.0.1"],
+      expectInterfaces: ["dx0"],
+    },
+    {},
+    {},
+  ).targets[0]!;
+
+  it("gives every resolved address its path, and judges only the addresses tried", async () => {
+    // ::1 stands for an IPv6 answer of a family not probed (--family 4, or no IPv6 here).
+    const layer = await pathLayer(
+      target,
+      ctx,
+      { resolved: ["127.0.0.1", "::1"], tried: ["127.0.0.1"] },
+      undefined,
+      {},
+    );
+    expect(layer.addressInfo.map((i) => [i.address, i.source])).toEqual([
+      ["127.0.0.1", "127.0.0.1"],
+      ["::1", "::1"],
+    ]);
+    expect(layer.findings.map((f) => [f.code, f.address])).toEqual([
+      ["PATH_UNEXPECTED", "127.0.0.1"],
+    ]);
+  });
+
+  it("adds PATH_PROXY_ENV once, for the name the requests are for", async () => {
+    const layer = await pathLayer(
+      target,
+      ctx,
+      { resolved: ["127.0.0.1"], tried: ["127.0.0.1"] },
+      undefined,
+      { ALL_PROXY: "socks5://proxy.corp:1080" },
+    );
+    const proxy = layer.findings.filter((f) => f.code === "PATH_PROXY_ENV");
+    expect(proxy).toHaveLength(1);
+    expect(proxy[0]?.evidence.name).toBe(ENDPOINT);
+    expect(proxy[0]?.address).toBeUndefined();
   });
 });
