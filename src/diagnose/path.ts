@@ -13,7 +13,6 @@ import {
   type Finding,
   type PathFinding,
   type Resolver,
-  type Unfinished,
 } from "../types.js";
 import { finding } from "./classify.js";
 import { pathFactHint } from "./hints-path.js";
@@ -188,8 +187,9 @@ export function withPathFacts(findings: Finding[], info: AddressInfo[]): void {
 export interface PathLayer {
   findings: PathFinding[];
   addressInfo: AddressInfo[];
-  unfinished: Unfinished[];
 }
+
+const NEVER = new AbortController().signal;
 
 /**
  * The whole layer for one target: every resolved address's path and AZ, all at once; only the
@@ -205,12 +205,14 @@ export async function pathLayer(
 ): Promise<PathLayer> {
   const addresses = which.resolved;
   const tried = new Set(which.tried);
+  // Local facts, read in milliseconds: a cancel does not cut them (it would leave a report
+  // without them for nothing saved); the zonal names are network queries and it does.
+  const local = { signal: NEVER, timeoutMs: ctx.timeoutMs };
   const [observations, azs] = await Promise.all([
-    Promise.all(addresses.map((address) => probePath(ctx, { address, port: target.port }))),
+    Promise.all(addresses.map((address) => probePath(local, { address, port: target.port }))),
     lookupAzs(ctx, target.endpoint, resolver, addresses),
   ]);
   const findings: PathFinding[] = [];
-  const unfinished: Unfinished[] = [];
   const addressInfo = observations.map((o): AddressInfo => {
     const info: AddressInfo = {
       address: o.address,
@@ -221,14 +223,12 @@ export async function pathLayer(
       gateway: o.gateway,
       mtu: o.mtu,
     };
-    if (!tried.has(o.address)) return info;
-    if (o.cancelled) unfinished.push({ layer: "path", address: o.address });
-    else findings.push(classifyPath(info, o, target.expectPath));
+    if (tried.has(o.address)) findings.push(classifyPath(info, o, target.expectPath));
     return info;
   });
   const proxy = proxyFinding(target.servername, env);
   if (proxy) findings.push(proxy);
-  return { findings, addressInfo, unfinished };
+  return { findings, addressInfo };
 }
 
 /** The resolver (as configured) whose DNS finding gave addresses: where the zonal names are asked. */

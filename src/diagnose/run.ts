@@ -141,7 +141,6 @@ export async function diagnoseTarget(
   withPathFacts(findings, paths.addressInfo);
   const firstAboveDns = findings.findIndex((f) => f.layer !== "dns");
   findings.splice(firstAboveDns < 0 ? findings.length : firstAboveDns, 0, ...paths.findings);
-  unfinished.push(...paths.unfinished);
   const mismatch = await osFinding;
   // DNS findings first, as they were seen: the comparison belongs with them.
   if (mismatch) findings.splice(dnsFindings, 0, mismatch);
