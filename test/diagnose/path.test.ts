@@ -18,6 +18,9 @@ import { FaultState } from "../../src/simulator/faults.js";
 import type { PathObservation } from "../../src/probes/path.js";
 import type { AddressInfo } from "../../src/types.js";
 import { resolveSettings } from "../../src/config/load.js";
+import { diagnose } from "../../src/diagnose/run.js";
+import { startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { simTarget } from "../helpers.js";
 
 const ENDPOINT = "vpce-0a1b2c3d4e5f60718-abcdefgh.execute-api.eu-west-3.vpce.amazonaws.com";
 const ctx = { signal: new AbortController().signal, timeoutMs: 2000 };
@@ -330,5 +333,43 @@ describe("pathLayer", () => {
     expect(proxy).toHaveLength(1);
     expect(proxy[0]?.evidence.name).toBe(ENDPOINT);
     expect(proxy[0]?.address).toBeUndefined();
+  });
+});
+
+describe("a diagnosis with expectPath, on the simulator", () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ addresses: ["127.0.0.1", "127.0.0.2"] });
+  });
+  afterAll(() => sim.close());
+
+  it("reports addressInfo for every address and fails the path that is not the expected one", async () => {
+    const report = await diagnose([simTarget(sim, { expectInterfaces: ["dx0"] })]);
+    const [t] = report.targets;
+    expect(t?.addressInfo?.map((i) => [i.address, i.source])).toEqual([
+      ["127.0.0.1", "127.0.0.1"],
+      ["127.0.0.2", "127.0.0.1"],
+    ]);
+    const path = t?.findings.filter((f) => f.layer === "path") ?? [];
+    expect(path.map((f) => [f.code, f.address])).toEqual([
+      ["PATH_UNEXPECTED", "127.0.0.1"],
+      ["PATH_UNEXPECTED", "127.0.0.2"],
+    ]);
+    // Upper layers are still tried: the API answers, over a path that is not Direct Connect.
+    expect(t?.findings.filter((f) => f.code === "HTTP_OK")).toHaveLength(4);
+    expect(t?.verdict).toBe("degraded");
+    expect(t?.primaryCause).toMatchObject({ layer: "path", code: "PATH_UNEXPECTED" });
+    // Path findings follow the DNS findings, before any connection's.
+    expect(t?.findings.map((f) => f.layer).slice(0, 3)).toEqual(["dns", "path", "path"]);
+  });
+
+  it("passes the path that is the expected one", async () => {
+    const report = await diagnose([simTarget(sim, { expectSources: ["127.0.0.0/8"] })]);
+    const [t] = report.targets;
+    expect(t?.findings.filter((f) => f.layer === "path").map((f) => f.code)).toEqual([
+      "PATH_OK",
+      "PATH_OK",
+    ]);
+    expect(t?.verdict).toBe("healthy");
   });
 });
