@@ -78,6 +78,17 @@ export function targetOptions<T>(y: Argv<T>) {
       describe: "do not fail on certificate errors (reported as such)",
     })
     .option("concurrency", { type: "number", describe: "connections open at once [default: 32]" })
+    .option("expect-source", {
+      type: "string",
+      array: true,
+      describe:
+        "source range traffic to the endpoint must leave from (repeatable; PATH_UNEXPECTED)",
+    })
+    .option("expect-interface", {
+      type: "string",
+      array: true,
+      describe: "interface traffic to the endpoint must leave by (repeatable; PATH_UNEXPECTED)",
+    })
     .option("config", { type: "string", describe: "config file (YAML or JSON)" });
 }
 

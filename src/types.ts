@@ -2,7 +2,7 @@
 // (DESIGN.md): change them only with a schemaVersion bump.
 import type { DnsObservation } from "./probes/dns.js";
 
-export type Layer = "dns" | "tcp" | "tls" | "http";
+export type Layer = "dns" | "path" | "tcp" | "tls" | "http";
 export type FindingStatus = "pass" | "warn" | "fail";
 export type Verdict = "healthy" | "degraded" | "failing";
 export type AccessMode = "header" | "host" | "alias" | "domain";
@@ -21,6 +21,9 @@ export const FINDING_CODES = [
   "DNS_OS_MISMATCH",
   "DNS_DOMAIN_ELSEWHERE",
   "DNS_ZONE_FORWARDED",
+  "PATH_OK",
+  "PATH_UNEXPECTED",
+  "PATH_PROXY_ENV",
   "TCP_OK",
   "TCP_TIMEOUT",
   "TCP_REFUSED",
@@ -64,6 +67,7 @@ export interface Timings {
 /** The codes of one layer, by their prefix: `LayerCode<"tls">` is every `TLS_*` code. */
 export type LayerCode<L extends Layer> = Extract<FindingCode, `${Uppercase<L>}_${string}`>;
 export type DnsCode = LayerCode<"dns">;
+export type PathCode = LayerCode<"path">;
 export type TcpCode = LayerCode<"tcp">;
 export type TlsCode = LayerCode<"tls">;
 export type HttpCode = LayerCode<"http">;
@@ -88,6 +92,42 @@ export interface DnsEvidence {
   endpoint?: string;
   endpointAddresses?: string[];
   elsewhere?: string[];
+}
+
+/**
+ * What this host's kernel does with one endpoint address before any packet leaves (DESIGN:
+ * layer 2, `addressInfo`): `null` where unknown (gateway and MTU off Linux, az when no zonal
+ * name answers, source and interface when there is no route).
+ */
+export interface AddressInfo {
+  address: string;
+  family: 4 | 6;
+  az: string | null;
+  source: string | null;
+  interface: string | null;
+  gateway: string | null;
+  mtu: number | null;
+}
+
+/** The path the traffic must take (config `expectPath`): either list empty means "any". */
+export interface ExpectPath {
+  sources: string[];
+  interfaces: string[];
+}
+
+export interface PathEvidence {
+  /** PATH_OK / PATH_UNEXPECTED: the address's path, as in `addressInfo`. */
+  path?: AddressInfo;
+  /** Why the kernel gave no source (ENETUNREACH...). */
+  errno?: string;
+  expected?: ExpectPath;
+  /** PATH_UNEXPECTED: what is not as expected. */
+  unexpected?: ("source" | "interface")[];
+  /** PATH_PROXY_ENV: the variable set, its value (credentials redacted), and NO_PROXY. */
+  variable?: string;
+  proxy?: string;
+  noProxy?: string;
+  name?: string;
 }
 
 export interface TcpEvidence {
@@ -187,6 +227,11 @@ export interface DnsFinding extends FindingBase {
   code: DnsCode;
   evidence: DnsEvidence;
 }
+export interface PathFinding extends FindingBase {
+  layer: "path";
+  code: PathCode;
+  evidence: PathEvidence;
+}
 export interface TcpFinding extends FindingBase {
   layer: "tcp";
   code: TcpCode;
@@ -204,7 +249,7 @@ export interface HttpFinding extends FindingBase {
 }
 
 /** A finding's evidence is typed by its layer: narrow on `layer` to read it. */
-export type Finding = DnsFinding | TcpFinding | TlsFinding | HttpFinding;
+export type Finding = DnsFinding | PathFinding | TcpFinding | TlsFinding | HttpFinding;
 export type FindingOf<L extends Layer> = Extract<Finding, { layer: L }>;
 export type Evidence = Finding["evidence"];
 
@@ -248,6 +293,8 @@ export interface Target {
   /** Compare with the OS resolver (dns.lookup). Off in the demo and tests on loopback. */
   compareOs: boolean;
   insecure: boolean;
+  /** Traffic to the endpoint must leave this way (Direct Connect); absent: no expectation. */
+  expectPath?: ExpectPath;
 }
 
 export interface PrimaryCause {
@@ -289,6 +336,9 @@ export interface TargetReport {
   insecure: boolean;
   durationMs: number;
   findings: Finding[];
+  /** One entry per resolved address: its AZ and this host's path toward it (DESIGN: path). Every
+   * diagnosis sets it; optional only for reports made by hand (tests, benches). */
+  addressInfo?: AddressInfo[];
 }
 
 /** One request the tool sent in another access mode, through the same address, to compare. */

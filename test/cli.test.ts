@@ -87,7 +87,7 @@ describe("apigw-diag", () => {
     expect(stdout.split("\n")[0]).toMatch(/^DEGRADED /);
     expect(stdout).toMatch(/cause: HTTP_FORBIDDEN/);
     expect(stdout).toMatch(/fix: +Stage v2 answers Forbidden/);
-    expect(stdout).toMatch(/127\.0\.0\.1 +v2 +TCP_OK +TLS_OK +HTTP_FORBIDDEN/);
+    expect(stdout).toMatch(/127\.0\.0\.1 +- +127\.0\.0\.1 +lo +v2 +TCP_OK +TLS_OK +HTTP_FORBIDDEN/);
     expect(stdout).not.toContain("\x1b[");
   });
 

@@ -62,6 +62,8 @@ export function envOverrides(
   set("basePaths", "BASE_PATHS", list);
   set("compareModes", "COMPARE_MODES", bool);
   set("concurrency", "CONCURRENCY", int);
+  set("expectSources", "EXPECT_SOURCES", list);
+  set("expectInterfaces", "EXPECT_INTERFACES", list);
   set("interval", "INTERVAL", (v) => v);
   set("listen", "LISTEN", (v) => v);
   set("webConfig", "WEB_CONFIG", (v) => v);

@@ -24,6 +24,8 @@ export interface ParsedArgs {
   compareOs?: boolean;
   insecure?: boolean;
   concurrency?: number;
+  expectSource?: string[];
+  expectInterface?: string[];
   config?: string;
   format?: "text" | "json";
   interval?: string;
@@ -61,6 +63,8 @@ export function flagOverrides(a: ParsedArgs): Overrides {
     basePaths: a.basePath,
     compareModes: a.compareModes,
     concurrency: a.concurrency,
+    expectSources: a.expectSource,
+    expectInterfaces: a.expectInterface,
     interval: a.interval,
     listen: a.listen,
     webConfig: a.webConfig,

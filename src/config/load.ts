@@ -26,6 +26,7 @@ import { probeModules, type ProbeModules } from "./modules.js";
 import type { FileConfig, TargetConfig } from "./schema.js";
 import { checkBasePath, checkFamily, domainParts } from "./domain.js";
 import { prepareTarget, type PreparedTarget } from "./prepare.js";
+import { checkExpectPath } from "./expect-path.js";
 
 export const DEFAULTS = {
   timeout: "5s",
@@ -61,6 +62,8 @@ export interface Overrides {
   basePaths?: string[];
   compareModes?: boolean;
   concurrency?: number;
+  expectSources?: string[];
+  expectInterfaces?: string[];
   interval?: string;
   listen?: string;
   webConfig?: string;
@@ -190,6 +193,10 @@ function buildTarget(
     ),
     compareOs: pick("compareOs") ?? file.compareOs ?? true,
     insecure: pick("insecure") ?? file.insecure ?? false,
+    expectPath: checkExpectPath(
+      pick("expectSources") ?? file.expectPath?.sources,
+      pick("expectInterfaces") ?? file.expectPath?.interfaces,
+    ),
   };
 }
 

@@ -65,6 +65,13 @@ export const configSchema = z
     compareModes: z.boolean().optional(),
     family: family.optional(),
     insecure: z.boolean().optional(),
+    expectPath: z
+      .object({
+        sources: z.array(z.string()).optional(),
+        interfaces: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
     daemon: z
       .object({
         interval: duration.optional(),

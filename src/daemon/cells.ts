@@ -6,7 +6,7 @@ import type { Finding, Layer, TargetReport } from "../types.js";
 /** Addresses per target that get their own series; DNS answers beyond this are not labelled. */
 export const MAX_ADDRESSES_PER_TARGET = 16;
 
-const LAYER_ORDER: Record<Layer, number> = { dns: 0, tcp: 1, tls: 2, http: 3 };
+const LAYER_ORDER: Record<Layer, number> = { dns: 0, path: 1, tcp: 2, tls: 3, http: 4 };
 
 export interface Cell {
   /** "" when DNS gave no usable address: the path stopped before any address. */

@@ -127,8 +127,8 @@ export function reportGauges(registers: Registry[], latest: () => Iterable<Lates
   });
   new Gauge({
     name: "apigw_diag_address_failure",
-    help: "1 for the finding that stopped the path through this address to this stage in the last run (address is empty when DNS gave no usable address)",
-    labelNames: ["target", "stage", "address", "layer", "code"],
+    help: "1 for the finding that stopped the path through this address to this stage in the last run (address is empty when DNS gave no usable address; az is empty when no zonal name gave the address's Availability Zone)",
+    labelNames: ["target", "stage", "address", "az", "layer", "code"],
     registers,
     collect() {
       this.reset();
@@ -206,15 +206,27 @@ export interface FailureLabels {
   target: string;
   stage: string;
   address: string;
+  /** The address's Availability Zone (addressInfo), "" when unknown: alerts group by it. */
+  az: string;
   layer: string;
   code: string;
 }
 
 /** One series per path that failed, naming the code that stopped it: at most addresses x stages. */
 export function addressFailures(report: TargetReport): FailureLabels[] {
+  const azs = new Map(report.addressInfo?.map((i) => [i.address, i.az ?? ""]));
   return matrix(report).cells.flatMap(({ stage, address, failure }) =>
     failure
-      ? [{ target: report.name, stage, address, layer: failure.layer, code: failure.code }]
+      ? [
+          {
+            target: report.name,
+            stage,
+            address,
+            az: azs.get(address) ?? "",
+            layer: failure.layer,
+            code: failure.code,
+          },
+        ]
       : [],
   );
 }

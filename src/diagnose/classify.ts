@@ -36,19 +36,32 @@ import {
 /** Phase timings are kept to 0.1 ms; a sum of two would otherwise show float noise in JSON. */
 const sum = (a: number, b: number): number => Math.round((a + b) * 10) / 10;
 
-const LAYER: Record<string, Layer> = { DNS: "dns", TCP: "tcp", TLS: "tls", HTTP: "http" };
-const PASS = new Set<FindingCode>(["DNS_OK", "TCP_OK", "TLS_OK", "HTTP_OK"]);
+const LAYER: Record<string, Layer> = {
+  DNS: "dns",
+  PATH: "path",
+  TCP: "tcp",
+  TLS: "tls",
+  HTTP: "http",
+};
+const PASS = new Set<FindingCode>(["DNS_OK", "PATH_OK", "TCP_OK", "TLS_OK", "HTTP_OK"]);
 /** Codes that warn: the path works, but something on it will bite someone (DESIGN: codes). */
-const WARN = new Set<FindingCode>(["DNS_OS_MISMATCH", "DNS_ZONE_FORWARDED", "TLS_12_REFUSED"]);
+const WARN = new Set<FindingCode>([
+  "DNS_OS_MISMATCH",
+  "DNS_ZONE_FORWARDED",
+  "PATH_PROXY_ENV",
+  "TLS_12_REFUSED",
+]);
 
 /** The layer a code belongs to, from its prefix, as a type. */
 type LayerOf<C extends FindingCode> = C extends `DNS_${string}`
   ? "dns"
-  : C extends `TCP_${string}`
-    ? "tcp"
-    : C extends `TLS_${string}`
-      ? "tls"
-      : "http";
+  : C extends `PATH_${string}`
+    ? "path"
+    : C extends `TCP_${string}`
+      ? "tcp"
+      : C extends `TLS_${string}`
+        ? "tls"
+        : "http";
 
 /** A finding of `code`'s layer, with that layer's evidence. */
 export function finding<C extends FindingCode>(

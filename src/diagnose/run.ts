@@ -22,6 +22,7 @@ import { judgeAddresses } from "./addresses.js";
 import { pending, type OnPending } from "./pending.js";
 import { compareModes, domainElsewhere, type Send } from "./compare.js";
 import { splitByFamily } from "./family.js";
+import { answeringResolver, pathLayer, withPathFacts } from "./path.js";
 import { DOMAIN_NOT_RESOLVED } from "./hints.js";
 import {
   classifyDns,
@@ -104,6 +105,9 @@ export async function diagnoseTarget(
     target.family,
     opts.ipv6 ?? ipv6Connectivity,
   );
+  // The path layer (diagnose/path.ts): local facts and zonal names, alongside the connections.
+  const resolver = answeringResolver(target, findings);
+  const path = pathLayer(target, ctx, { resolved: resolved.addresses, tried: addresses }, resolver);
   const skipped: TargetReport["skipped"] = notTried.map(({ address, reason }) => ({
     address,
     layers: ["tcp", "tls", "http"],
@@ -136,6 +140,10 @@ export async function diagnoseTarget(
       comparisons = await compareModes(target, findings, addresses, send);
     }
   }
+  const paths = await path;
+  withPathFacts(findings, paths.addressInfo);
+  const firstAboveDns = findings.findIndex((f) => f.layer !== "dns");
+  findings.splice(firstAboveDns < 0 ? findings.length : firstAboveDns, 0, ...paths.findings);
   const mismatch = await osFinding;
   // DNS findings first, as they were seen: the comparison belongs with them.
   if (mismatch) findings.splice(dnsFindings, 0, mismatch);
@@ -157,6 +165,7 @@ export async function diagnoseTarget(
     insecure: target.insecure,
     durationMs: Math.round(now() - started),
     findings,
+    addressInfo: paths.addressInfo,
   };
 }
 

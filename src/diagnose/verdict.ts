@@ -9,7 +9,7 @@ import {
   stageNotDeployedHint,
 } from "./hints.js";
 
-const LAYERS: Layer[] = ["dns", "tcp", "tls", "http"];
+const LAYERS: Layer[] = ["dns", "path", "tcp", "tls", "http"];
 const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
 
 export function worstVerdict(verdicts: Verdict[]): Verdict {
@@ -112,6 +112,7 @@ function crossEvidenceHint(
   const workingV4 = workingAddresses.filter((a) => !isIpv6(a));
   if (
     sample.layer !== "dns" &&
+    sample.layer !== "path" &&
     hitA.length > 0 &&
     hitA.every(isIpv6) &&
     workingV4.length > 0 &&

@@ -75,6 +75,9 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   const dnsLines = t.findings.filter((f) => f.layer === "dns");
   for (const f of dnsLines)
     lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(20)} ${printable(f.message)}`);
+  // Where each address's packets leave: source, interface, gateway, MTU, AZ (DESIGN: path).
+  for (const f of t.findings.filter((f) => f.layer === "path"))
+    lines.push(`  path ${mark(f, paint)} ${f.code.padEnd(20)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
   lines.push(...comparisons(t, paint));
   lines.push(...httpDetails(t, paint));
@@ -152,9 +155,24 @@ function mark(f: Finding, paint: (c: Color, s: string) => string): string {
 function table(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
   const addresses = t.addresses;
   if (addresses.length === 0) return [];
-  const header = ["ADDRESS", "STAGE", "TCP", "TLS", "HTTP", "CONNECT", "TLS ms", "TTFB", "TOTAL"];
+  const header = [
+    "ADDRESS",
+    "AZ",
+    "SOURCE",
+    "IFACE",
+    "STAGE",
+    "TCP",
+    "TLS",
+    "HTTP",
+    "CONNECT",
+    "TLS ms",
+    "TTFB",
+    "TOTAL",
+  ];
   const rows: string[][] = [];
   for (const address of addresses) {
+    const info = t.addressInfo?.find((i) => i.address === address);
+    const path = [info?.az ?? "-", info?.source ?? "-", printable(info?.interface ?? "-")];
     for (const stage of t.stages) {
       const at = (layer: Layer) =>
         t.findings.find((f) => f.layer === layer && f.address === address && f.stage === stage) ??
@@ -167,6 +185,7 @@ function table(t: TargetReport, paint: (c: Color, s: string) => string): string[
       const last = http ?? tls ?? tcp;
       rows.push([
         address,
+        ...path,
         stage,
         code(tcp, "tcp"),
         code(tls, "tls"),
@@ -183,7 +202,7 @@ function table(t: TargetReport, paint: (c: Color, s: string) => string): string[
     `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ")}`.trimEnd();
   const color = (r: string[]) => {
     const line = fmt(r);
-    const failed = r.slice(2, 5).some((c) => c !== "-" && !c.endsWith("_OK"));
+    const failed = r.slice(5, 8).some((c) => c !== "-" && !c.endsWith("_OK"));
     return failed ? paint("red", line) : paint("green", line);
   };
   return [paint("dim", fmt(header)), ...rows.map(color)];

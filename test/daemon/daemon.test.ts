@@ -132,6 +132,7 @@ describe("daemon against the simulator", () => {
         target: "sim",
         stage,
         address: "127.0.0.2",
+        az: "",
         layer: "tcp",
         code: "TCP_REFUSED",
       })),

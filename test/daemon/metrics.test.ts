@@ -21,6 +21,7 @@ function finding(
   // Metrics read the layer and the code only: each layer's evidence at its smallest.
   const c = code as never;
   if (layer === "dns") return { ...common, layer, code: c, evidence: {} };
+  if (layer === "path") return { ...common, layer, code: c, evidence: {} };
   if (layer === "tcp") return { ...common, layer, code: c, evidence: { port: 443 } };
   if (layer === "tls") return { ...common, layer, code: c, evidence: { servername: "s" } };
   return { ...common, layer, code: c, evidence: { request: "GET /" } };

@@ -116,7 +116,14 @@ describe("/probe against the simulator", () => {
     const failures = pick(samples, "apigw_diag_address_failure").map((s) => [s.labels, s.value]);
     expect(failures).toEqual(
       ["prod", "v2"].map((stage) => [
-        { target: sim.endpoint, stage, address: "127.0.0.2", layer: "tcp", code: "TCP_REFUSED" },
+        {
+          target: sim.endpoint,
+          stage,
+          address: "127.0.0.2",
+          az: "",
+          layer: "tcp",
+          code: "TCP_REFUSED",
+        },
         1,
       ]),
     );

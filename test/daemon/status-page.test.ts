@@ -30,6 +30,7 @@ function finding(
   const common = { status, ...where, timings, message: extra.message ?? "m", hint: "h" } as const;
   const c = code as never;
   if (layer === "dns") return { ...common, layer, code: c, evidence: {} };
+  if (layer === "path") return { ...common, layer, code: c, evidence: {} };
   if (layer === "tcp") return { ...common, layer, code: c, evidence: { port: 443 } };
   if (layer === "tls")
     return { ...common, layer, code: c, evidence: { servername: "s", ...extra.cert } };

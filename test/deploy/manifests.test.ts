@@ -35,6 +35,7 @@ const PROMQL_WORDS = new Set([
   "without",
   "on",
   "ignoring",
+  "group_left",
   "bool",
   "le",
   "vector",
@@ -175,6 +176,44 @@ describe("deploy/prometheus and deploy/grafana", () => {
       expect(rule.expr).toContain('job="apigw-diag"');
     }
   });
+
+  it("tell one host's path from one AZ's side with rules on exported and recorded metrics", () => {
+    const fleet = parse(read("deploy/prometheus/alerts.yml")).groups.find(
+      (g: { name: string }) => g.name === "apigw-diag-fleet",
+    );
+    const rules = fleet.rules as { record?: string; alert?: string; expr: string }[];
+    expect(rules.filter((r) => r.alert).map((r) => r.alert)).toEqual([
+      "ApigwDiagAzSideFailing",
+      "ApigwDiagHostPathFailing",
+    ]);
+    const recorded: string[] = [];
+    for (const rule of rules) {
+      // A recorded name is used only after the rule that records it, in the same group.
+      const own = rule.expr.match(/[a-z_]+:[a-z_]+:[a-z_]+/g) ?? [];
+      for (const name of own) expect(recorded).toContain(name);
+      const raw = metricNames(rule.expr.replace(/[a-z_]+:[a-z_]+:[a-z_]+/g, ""));
+      for (const name of raw) expect(METRICS).toContain(name);
+      if (raw.length > 0) expect(rule.expr).toContain('job="apigw-diag"');
+      if (rule.record) recorded.push(rule.record);
+    }
+    expect(recorded).toHaveLength(3);
+  });
+
+  it.skipIf(!hasPromtool && !requirePromtool)(
+    "pass promtool's rule check and unit tests (alerts.test.yml)",
+    () => {
+      const dir = new URL("../../deploy/prometheus/", import.meta.url).pathname;
+      for (const args of [
+        ["check", "rules", "alerts.yml"],
+        ["test", "rules", "alerts.test.yml"],
+      ]) {
+        const run = spawnSync("promtool", args, { cwd: dir, encoding: "utf8", timeout: 60_000 });
+        expect(run.error).toBeUndefined();
+        expect(`${run.stdout}${run.stderr}`).toContain("SUCCESS");
+        expect(run.status).toBe(0);
+      }
+    },
+  );
 
   it("scrape under the job name the alerts use", () => {
     for (const file of ["prometheus.yml", "prometheus-kubernetes.yml"]) {

@@ -57,7 +57,7 @@ describe("a cancelled run", () => {
     expect(text.split("\n")[0]).toMatch(/^INTERRUPTED after \d+ ms/);
     expect(text).toMatch(/^UNFINISHED \(degraded so far\) /m);
     expect(text).toContain("not finished on 127.0.0.2 prod: tls (interrupted)");
-    expect(text).toMatch(/127\.0\.0\.2 +prod +TCP_OK +UNFINISHED/);
+    expect(text).toMatch(/127\.0\.0\.2 +- +127\.0\.0\.1 +lo +prod +TCP_OK +UNFINISHED/);
     expect(text).not.toContain("TIMEOUT");
   });
 
