@@ -2,8 +2,7 @@
 // Other modules import their texts from here. A hint paraphrases an AWS page; the page is named
 // beside it (read it before changing the hint). Hints that depend on context (the access mode,
 // the policy a message names, API Gateway's own message) are pure functions of that data.
-import type { AccessMode, FindingCode, HttpCode, PolicyType } from "../types.js";
-import { PATH_HINTS } from "./hints-path.js";
+import type { AccessMode, AddressInfo, FindingCode, HttpCode, PolicyType } from "../types.js";
 
 // ---- dns -------------------------------------------------------------------------------
 
@@ -93,6 +92,34 @@ const BACKEND =
   "API Gateway answered 5xx: the integration behind the API failed (Lambda error, backend unreachable or slow: 504 Endpoint request timed out), or the method's authorizer failed (AuthorizerConfigurationException: API Gateway could not call the Lambda or Cognito authorizer; AuthorizerFailure: the authorizer errored). The network path to the endpoint is fine: read the API's execution logs.";
 const UNEXPECTED =
   "An answer this tool does not recognise: see the status and the body in the evidence (a request validator's 400 or a 413 Request Too Long say what they rejected in their message).";
+
+// ---- path ------------------------------------------------------------------------------
+export const PATH_HINTS = {
+  PATH_OK: "",
+  PATH_UNEXPECTED:
+    "This host sends the endpoint's traffic from a source address or through an interface that expectPath does not list, so it does not take Direct Connect: the route toward the VPC prefix is missing, or a more specific or preferred one wins (a default route, a VPN tunnel, an IPv6 default route to the internet). Check the prefixes advertised over Direct Connect (BGP) and this host's routing table (ip route get <address>).",
+  PATH_PROXY_ENV:
+    "A proxy variable (HTTPS_PROXY, https_proxy or ALL_PROXY) is set and NO_PROXY does not cover this name: applications on this host that honour the proxy variables send this API's traffic to the proxy, not over Direct Connect (this tool connects directly). Add the name, or .vpce.amazonaws.com and .execute-api.<region>.amazonaws.com, to NO_PROXY.",
+} as const satisfies Partial<Record<FindingCode, string>>;
+
+/**
+ * The sentence a path fact adds to a code's hint, or "" when the fact is unknown: the source the
+ * security group must allow (a dropped SYN), the MTU a black hole is measured against (a stalled
+ * handshake).
+ */
+export function pathFactHint(code: FindingCode, info: AddressInfo | undefined): string {
+  if (!info) return "";
+  const via = info.interface ? ` (interface ${info.interface})` : "";
+  if (code === "TCP_TIMEOUT" && info.source) {
+    const range = info.family === 6 ? `${info.source}/128` : `${info.source}/32`;
+    return `This host connects to ${info.address} from ${info.source}${via}: the endpoint's security group must allow inbound TCP/443 from ${range} or the on-prem range that holds it.`;
+  }
+  if (code === "TLS_TIMEOUT" && info.mtu !== null && info.interface) {
+    const header = info.family === 6 ? 60 : 40;
+    return `The egress interface ${info.interface} has MTU ${info.mtu}: a hop toward ${info.address} with a smaller MTU (1500 on a virtual interface, less through a tunnel) drops full-size segments unless TCP MSS is clamped below ${info.mtu - header}.`;
+  }
+  return "";
+}
 
 /** The one text per code; context-dependent codes have a function below too. */
 export const HINTS: Record<FindingCode, string> = {
