@@ -94,7 +94,11 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
 /** What the other access modes answered through the same address, when the tool compared. */
 function comparisons(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
   if (!t.comparisons?.length) return [];
-  const lines = ["", `  compared with other access modes (the run used mode ${t.mode}):`];
+  const sent =
+    t.comparisonRequests > 0
+      ? `${t.comparisonRequests} comparison request${t.comparisonRequests === 1 ? "" : "s"} sent`
+      : "no request sent: answers of an earlier run, reused while the findings are unchanged";
+  const lines = ["", `  compared with other access modes (the run used mode ${t.mode}; ${sent}):`];
   for (const a of t.comparisons) {
     const answer =
       a.status !== undefined
