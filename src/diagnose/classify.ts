@@ -311,8 +311,8 @@ export function classifyTls12(
     protocols: { [negotiated]: "accepted", "TLSv1.2": "refused" },
   };
   const timings = { ...before, tls: o.tlsMs, total: sum(before.total, o.tlsMs) };
-  const why = `${o.errorCode ?? "?"}${o.errorMessage ? `: ${o.errorMessage}` : ""}`;
-  const message = `${tlsMessage("TLS_12_REFUSED", o, new Date())} (${why})`;
+  // The code alone: OpenSSL's message carries its source path, noise in a report.
+  const message = `${tlsMessage("TLS_12_REFUSED", o, new Date())} (${o.errorCode ?? "?"})`;
   return finding("TLS_12_REFUSED", message, evidence, timings, { address });
 }
 

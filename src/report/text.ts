@@ -75,6 +75,9 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   const dnsLines = t.findings.filter((f) => f.layer === "dns");
   for (const f of dnsLines)
     lines.push(`  dns  ${mark(f, paint)} ${f.code.padEnd(20)} ${printable(f.message)}`);
+  // The target's own TLS check, not an address's: it has no cell in the table.
+  for (const f of t.findings.filter((x) => x.code === "TLS_12_REFUSED"))
+    lines.push(`  tls  ${mark(f, paint)} ${f.code.padEnd(20)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
   lines.push(...comparisons(t, paint));
   lines.push(...httpDetails(t, paint));
