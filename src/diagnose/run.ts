@@ -213,7 +213,7 @@ function askZone(
   const { region } = target.endpoint ? parseEndpoint(target.endpoint) : {};
   if (!region) return Promise.resolve([]);
   const resolvers = target.resolvers.map((r) => `${r.host}:${r.port}`);
-  const key = `${region}|${resolvers.join(",")}|${target.port}`;
+  const key = `${region}|${resolvers.join(",")}`;
   const asked = opts.zoneQuestions?.get(key);
   if (asked) return asked;
   const name = `${madeUpApiId()}.execute-api.${region}.amazonaws.com`;
