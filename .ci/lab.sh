@@ -12,6 +12,9 @@ command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
 command -v conntrack >/dev/null 2>&1 || missing+=(conntrack)
 # test/lab/daemon.test.ts runs a real Prometheus (and promtool) against the daemon's /probe.
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+# test/lab/newcodes.test.ts: dnsmasq answers the zone-wide forward and the AAAA-only records
+# (dnsmasq-base: the binary, without a system service).
+command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "lab: missing ${missing[*]} and not root: cannot install them" >&2

@@ -51,6 +51,7 @@ function report(name: string, run: number): TargetReport {
     skipped: [],
     unfinished: [],
     insecure: false,
+    comparisonRequests: 0,
     durationMs: 12,
     findings,
   };

@@ -125,7 +125,19 @@ export function demoOptions<T>(y: Argv<T>) {
   return y
     .option("timeout", { type: "string", default: "2s", describe: "per-phase timeout" })
     .option("scenario", {
-      choices: ["strict", "dualstack", "domain-unassociated", "domain-elsewhere"] as const,
+      choices: [
+        "strict",
+        "dualstack",
+        "domain-unassociated",
+        "domain-elsewhere",
+        "strict-421",
+        "default-endpoint-disabled",
+        "zone-forward",
+        "aaaa-only",
+        "tls13-only",
+        "missing-token-404",
+        "domain-deny-all",
+      ] as const,
       describe: "show one of today's private-API failures instead of the default demo",
     });
 }

@@ -85,8 +85,9 @@ export interface DnsEvidence {
   osError?: string;
   dns?: string[];
   /** Why each answer counts as the endpoint's, or "public" (rules: src/diagnose/addresses.ts). */
-  rules?: Record<string, "rfc1918" | "ula" | "privateCidrs" | "dualstack" | "public">;
-  /** DNS_DOMAIN_ELSEWHERE: the custom domain's answers against the endpoint's. */
+  rules?: Record<string, "rfc1918" | "ula" | "privateCidrs" | "dualstack" | "nat64" | "public">;
+  /** DNS_DOMAIN_ELSEWHERE: the custom domain's answers against the endpoint's (DNS_ZONE_FORWARDED:
+   * `endpointAddresses` are the endpoint's addresses the made-up name resolved to). */
   domain?: string;
   domainAddresses?: string[];
   endpoint?: string;
@@ -155,6 +156,8 @@ export interface TlsEvidence {
   localTime?: string;
   /** --insecure: the certificate problem that was reported but not treated as a failure. */
   insecureIgnored?: TlsCode;
+  /** TLS_12_REFUSED: each protocol version tried, and whether the handshake completed with it. */
+  protocols?: Record<string, "accepted" | "refused">;
 }
 
 /**
@@ -325,6 +328,8 @@ export interface TargetReport {
   domain?: string;
   /** What the other access modes answered, when the tool compared them (DESIGN: access modes). */
   comparisons?: ModeAnswer[];
+  /** Requests this run sent to compare access modes (0: none, or the daemon reused answers). */
+  comparisonRequests: number;
   /** The private addresses DNS gave and the run connected to (public ones are never contacted). */
   addresses: string[];
   verdict: Verdict;

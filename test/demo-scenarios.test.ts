@@ -35,6 +35,38 @@ describe("demo --scenario", () => {
     expect(exit).toBe(0);
   });
 
+  it.each([
+    ["strict-421", "HTTP_MODE_REJECTED", "failing"],
+    ["default-endpoint-disabled", "HTTP_FORBIDDEN", "failing"],
+    ["zone-forward", "DNS_ZONE_FORWARDED", "healthy"],
+    ["aaaa-only", "HTTP_OK", "healthy"],
+    ["tls13-only", "TLS_12_REFUSED", "healthy"],
+    ["domain-deny-all", "HTTP_POLICY_DENY", "failing"],
+  ])("%s shows %s (%s)", async (name, code, verdict) => {
+    const { stdout, code: exit } = await demo(["--scenario", name, "--format", "json"]);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.targets[0]?.findings.map((f) => f.code)).toContain(code);
+    expect(report.verdict).toBe(verdict);
+    expect(exit).toBe(0);
+  });
+
+  it("missing-token-404 shows the customized 404 with its error type", async () => {
+    const { stdout } = await demo(["--scenario", "missing-token-404", "--format", "json"]);
+    const report = JSON.parse(stdout) as Report;
+    const prod = report.targets[0]?.findings.find((f) => f.layer === "http" && f.stage === "prod");
+    expect(prod?.layer === "http" && prod.evidence.status).toBe(404);
+    expect(prod?.layer === "http" && prod.evidence.errorType).toBe(
+      "MissingAuthenticationTokenException",
+    );
+    expect(report.verdict).toBe("degraded");
+  });
+
+  it("aaaa-only probes the endpoint's one IPv6 address, with no A record", async () => {
+    const { stdout } = await demo(["--scenario", "aaaa-only", "--format", "json"]);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.targets[0]?.addresses).toEqual(["::1"]);
+  });
+
   it("offers on the command line exactly the scenarios it has", async () => {
     const { stdout } = await demo(["--help"]);
     for (const name of SCENARIO_NAMES) expect(stdout).toContain(`"${name}"`);

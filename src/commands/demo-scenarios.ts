@@ -48,6 +48,50 @@ export const SCENARIOS: Record<string, Scenario> = {
     },
     target: () => ({ domain: DOMAIN, basePaths: ["prod"], apiId: undefined, stages: undefined }),
   },
+  "strict-421": {
+    story:
+      "the API is in STRICT endpoint access mode and its front end refuses the vpce name with\n      421 Misdirected Request, as CloudFront's domain-fronting protection does; the private DNS\n      name works.",
+    simulator: { accessMode: "STRICT", strictRefusal: 421 },
+    target: () => ({ stages: ["prod", "v2"] }),
+  },
+  "default-endpoint-disabled": {
+    story: `the API's default endpoint is disabled (disableExecuteApiEndpoint), as it usually is once\n      the private custom domain ${DOMAIN} exists: every mode but the domain answers 403.`,
+    simulator: {
+      defaultEndpointDisabled: true,
+      domains: [{ name: DOMAIN, associated: true, basePaths }],
+    },
+    target: () => ({ stages: ["prod", "v2"] }),
+  },
+  "zone-forward": {
+    story:
+      "on-prem DNS forwards the whole execute-api.us-east-1.amazonaws.com zone to the VPC, whose\n      endpoint has private DNS on: any API id of the region, even a made-up one, resolves to it.",
+    simulator: { faults: { dns: "zone-forward" } },
+    target: () => ({ stages: ["prod", "v2"] }),
+  },
+  "aaaa-only": {
+    story:
+      "the endpoint publishes AAAA records only (DnsRecordIpType ipv6): its one address is ::1\n      (loopback stands in for the VPC's IPv6 addresses); the A question gets no data.",
+    simulator: { addresses: ["::1"], faults: { dns: "aaaa-only" } },
+    target: () => ({ stages: ["prod", "v2"], family: "auto" }),
+    ipv6: () => ({ ok: true, reason: "demo: ::1 stands in for this host's IPv6" }),
+  },
+  "tls13-only": {
+    story:
+      "the API uses a TLS 1.3-only security policy (SecurityPolicy_TLS13_1_3_*): this host speaks\n      TLS 1.3 and works, clients limited to TLS 1.2 are refused.",
+    simulator: { tlsMinVersion: "TLSv1.3" },
+    target: () => ({ stages: ["prod", "v2"] }),
+  },
+  "missing-token-404": {
+    story:
+      "the team customized the MISSING_AUTHENTICATION_TOKEN gateway response to 404: stage prod has\n      no GET method, and says so with a 404 that keeps its error type.",
+    simulator: { stages: { prod: "missing-token-404", v2: "ok" } },
+    target: () => ({ stages: ["prod", "v2"] }),
+  },
+  "domain-deny-all": {
+    story: `the private custom domain ${DOMAIN} is associated with the endpoint, but its own\n      resource policy (policy) is still the deny-all it was created with.`,
+    simulator: { domains: [{ name: DOMAIN, associated: true, basePaths, policy: "deny-all" }] },
+    target: () => ({ domain: DOMAIN, basePaths: ["prod"], apiId: undefined, stages: undefined }),
+  },
 };
 
 export const SCENARIO_NAMES = Object.keys(SCENARIOS);

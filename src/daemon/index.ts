@@ -4,6 +4,7 @@ import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { Settings } from "../config/load.js";
 import { diagnoseTarget, type RunOptions } from "../diagnose/run.js";
+import { ComparisonCache } from "../diagnose/compare.js";
 import type { PreparedTarget } from "../config/prepare.js";
 import { logRun } from "../report/events.js";
 import { daemonDocument, type LastRun } from "../report/model.js";
@@ -53,6 +54,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const metrics = new DaemonMetrics({ processMetrics: opts.processMetrics });
   // One connection limit for every run in flight: --concurrency means the same as in diagnose.
   const limit = pLimit(settings.concurrency);
+  // A long outage compares access modes once, not on every interval (DESIGN: access modes).
+  const comparisonCache = new ComparisonCache();
   const startedMs = Date.now();
   let lastCompletedMs = startedMs;
 
@@ -60,7 +63,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const target = targets.get(name);
     if (!target) return;
     const startedAt = new Date();
-    const report = await run(target, { signal, limit });
+    const report = await run(target, { signal, limit, comparisonCache });
     // Cut short by shutdown, or dropped by a reload meanwhile: not an observation of the path.
     if (signal.aborted || !targets.has(name)) {
       log.debug({ event: "run_discarded", target: name }, `${name}: run discarded`);

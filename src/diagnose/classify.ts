@@ -101,8 +101,9 @@ const DNS_FAILURE_ORDER: [DnsCode, (o: DnsObservation) => boolean][] = [
 export function classifyDns(
   observations: DnsObservation[],
   ranges: AddressRange[],
+  endpointV6: string[] = [],
 ): FindingOf<"dns"> {
-  const made = classifyDnsCode(observations, ranges);
+  const made = classifyDnsCode(observations, ranges, endpointV6);
   const kind = nameKind(made.evidence.name ?? "");
   return made.status === "fail" ? { ...made, hint: dnsHint(made.code, kind) } : made;
 }
@@ -121,7 +122,11 @@ export function nameKind(name: string): NameKind {
   return EXECUTE_API.test(n) ? "api" : "domain";
 }
 
-function classifyDnsCode(observations: DnsObservation[], ranges: AddressRange[]): FindingOf<"dns"> {
+function classifyDnsCode(
+  observations: DnsObservation[],
+  ranges: AddressRange[],
+  endpointV6: string[],
+): FindingOf<"dns"> {
   const first = observations[0];
   const resolver = first?.resolver ?? "?";
   const name = first?.name ?? "?";
@@ -139,13 +144,17 @@ function classifyDnsCode(observations: DnsObservation[], ranges: AddressRange[])
     return finding("DNS_NODATA", `${resolver}: no address for ${name}`, evidence, timings);
   }
   // Which rule made each address the endpoint's (DESIGN: dns layer; dualstack: addresses.ts).
-  const judged = judgeAddresses(addresses, ranges);
+  const judged = judgeAddresses(addresses, ranges, endpointV6);
   evidence.rules = Object.fromEntries(judged.map((j) => [j.address, j.rule ?? "public"]));
   const publicOnes = judged.filter((j) => j.rule === null).map((j) => j.address);
   if (publicOnes.length > 0) {
+    const embedded = judged.filter((j) => j.rule === null && j.embedded);
+    const nat64 = embedded.length
+      ? ` (NAT64 64:ff9b::/96, judged by the IPv4 address it embeds: ${embedded.map((j) => `${j.address} = ${j.embedded ?? "?"}`).join(", ")})`
+      : "";
     return finding(
       "DNS_PUBLIC_ADDRESS",
-      `${resolver} answered non-private ${publicOnes.join(", ")} for ${name}`,
+      `${resolver} answered non-private ${publicOnes.join(", ")} for ${name}${nat64}`,
       { ...evidence, public: publicOnes },
       timings,
     );
@@ -153,9 +162,14 @@ function classifyDnsCode(observations: DnsObservation[], ranges: AddressRange[])
   const omitted = observations.reduce((n, o) => n + (o.addressesOmitted ?? 0), 0);
   const more = omitted ? ` (and ${omitted} more, not tried)` : "";
   const dualstack = judged.filter((j) => j.rule === "dualstack").length;
-  const why = dualstack
-    ? ` (IPv6 global unicast of a dualstack endpoint: its A answers are private)`
-    : "";
+  const nat64 = judged.filter((j) => j.rule === "nat64");
+  const why =
+    (dualstack
+      ? ` (IPv6 global unicast among the AAAA answers of the endpoint's own vpce name)`
+      : "") +
+    (nat64.length
+      ? ` (NAT64 64:ff9b::/96, judged by the IPv4 address it embeds: ${nat64.map((j) => `${j.address} = ${j.embedded ?? "?"}`).join(", ")})`
+      : "");
   return finding(
     "DNS_OK",
     `${resolver}: ${name} -> ${addresses.join(", ")}${more}${why}`,
@@ -322,6 +336,30 @@ export function classifyTls(
     };
   }
   return finding(code, message, evidence, timings, { address });
+}
+
+/**
+ * The extra handshake limited to TLS 1.2, after `negotiated` (TLS 1.3) worked on the same address:
+ * TLS_12_REFUSED when the server ended it, nothing when it completed. A timeout or a cancelled
+ * run says nothing about the protocol policy: no finding either.
+ */
+export function classifyTls12(
+  o: TlsObservation,
+  address: string,
+  before: Timings,
+  negotiated: string,
+): TlsFinding | null {
+  if (o.handshakeCompleted || o.timedOut || o.cancelled) return null;
+  const evidence: TlsEvidence = {
+    servername: o.servername,
+    protocol: negotiated,
+    errorCode: o.errorCode,
+    protocols: { [negotiated]: "accepted", "TLSv1.2": "refused" },
+  };
+  const timings = { ...before, tls: o.tlsMs, total: sum(before.total, o.tlsMs) };
+  // The code alone: OpenSSL's message carries its source path, noise in a report.
+  const message = `${tlsMessage("TLS_12_REFUSED", o, new Date())} (${o.errorCode ?? "?"})`;
+  return finding("TLS_12_REFUSED", message, evidence, timings, { address });
 }
 
 function tlsMessage(code: TlsCode, o: TlsObservation, now: Date): string {

@@ -175,13 +175,13 @@ function redactProxy(value: string): string {
 }
 
 /** TCP_TIMEOUT names the source the security group must allow; TLS_TIMEOUT the interface's MTU. */
-export function withPathFacts(findings: Finding[], info: AddressInfo[]): void {
+export function withPathFacts(findings: Finding[], info: AddressInfo[]): Finding[] {
   const byAddress = new Map(info.map((i) => [i.address, i]));
-  for (const f of findings) {
-    if (f.code !== "TCP_TIMEOUT" && f.code !== "TLS_TIMEOUT") continue;
+  return findings.map((f) => {
+    if (f.code !== "TCP_TIMEOUT" && f.code !== "TLS_TIMEOUT") return f;
     const fact = pathFactHint(f.code, f.address ? byAddress.get(f.address) : undefined);
-    if (fact) f.hint = f.hint ? `${f.hint} ${fact}` : fact;
-  }
+    return fact ? { ...f, hint: f.hint ? `${f.hint} ${fact}` : fact } : f;
+  });
 }
 
 export interface PathLayer {

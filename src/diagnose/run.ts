@@ -2,6 +2,7 @@
 // its stages' requests, each phase with its own timeout, so a black hole costs about one timeout,
 // not one per check. A cancelled run (SIGINT, SIGTERM, daemon shutdown) ends every phase at once
 // and says what did not finish.
+import { randomInt } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
 import { now, settlesWithin, type ProbeContext } from "../probes/context.js";
 import { probeDns, type DnsObservation } from "../probes/dns.js";
@@ -18,9 +19,10 @@ import {
   type Timings,
   type Unfinished,
 } from "../types.js";
-import { judgeAddresses } from "./addresses.js";
+import { judgeAddresses, needsEndpointV6 } from "./addresses.js";
 import { pending, type OnPending } from "./pending.js";
-import { compareModes, domainElsewhere, type Send } from "./compare.js";
+import { compareModes, domainElsewhere, type ComparisonCache, type Send } from "./compare.js";
+import { parseEndpoint } from "../config/names.js";
 import { splitByFamily } from "./family.js";
 import { answeringResolver, pathLayer, withPathFacts } from "./path.js";
 import { DOMAIN_NOT_RESOLVED } from "./hints.js";
@@ -30,6 +32,8 @@ import {
   classifyOsLookup,
   classifyTcp,
   classifyTls,
+  classifyTls12,
+  finding,
   type SentRequest,
 } from "./classify.js";
 import type { PathResult, RequestSpec, Resolved } from "./check.js";
@@ -54,6 +58,17 @@ export interface RunOptions {
   ipv6?: () => Ipv6Connectivity;
   /** Told of every check as it starts waiting (a terminal's progress line). */
   onPending?: OnPending;
+  /** The daemon's: comparisons of access modes reused while a target's findings stay alike. */
+  comparisonCache?: ComparisonCache;
+  /** The zone-forward questions of this run, one per region and resolvers (diagnose() shares it). */
+  zoneQuestions?: Map<string, Promise<ZoneAnswer[]>>;
+}
+
+/** What one resolver answered for the name of an API that cannot exist (DNS_ZONE_FORWARDED). */
+export interface ZoneAnswer {
+  resolver: string;
+  name: string;
+  observations: DnsObservation[];
 }
 
 export const DEFAULT_CONCURRENCY = 32;
@@ -66,7 +81,11 @@ const DEFAULT_BODY_CAP = 64 * 1024;
 export async function diagnose(targets: PreparedTarget[], opts: RunOptions = {}): Promise<Report> {
   const startedAt = new Date();
   const started = now();
-  const shared = { ...opts, limit: opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY) };
+  const shared = {
+    ...opts,
+    limit: opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY),
+    zoneQuestions: opts.zoneQuestions ?? new Map<string, Promise<ZoneAnswer[]>>(),
+  };
   const reports = await Promise.all(targets.map((t) => diagnoseTarget(t, shared)));
   return buildReport(reports, {
     startedAt,
@@ -88,15 +107,19 @@ export async function diagnoseTarget(
     timeoutMs: target.timeoutMs,
   };
   const limit = opts.limit ?? pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY);
+  // Asked beside everything else: it costs no time unless the resolver is slow to say NXDOMAIN.
+  const zone = askZone(target, ctx, opts);
   const resolved = await resolve(target, ctx, opts);
   const { findings, dnsMs, unfinished, osFinding } = resolved;
   if (target.mode === "domain") withDomainHints(findings);
   const dnsFindings = findings.length;
+  let endpointAll = target.mode === "domain" ? [] : resolved.all;
   if (target.mode === "domain" && target.endpoint && unfinished.length === 0) {
     // The domain must lead to this endpoint: resolve the endpoint too, and compare.
     const endpoint = await resolve({ ...target, resolveName: target.endpoint }, ctx, opts, false);
     findings.push(...endpoint.findings);
     unfinished.push(...endpoint.unfinished);
+    endpointAll = endpoint.all;
     const elsewhere = domainElsewhere(target, resolved.addresses, endpoint);
     if (elsewhere) findings.push(elsewhere);
   }
@@ -114,6 +137,8 @@ export async function diagnoseTarget(
     reason,
   }));
   let comparisons: TargetReport["comparisons"];
+  let comparisonRequests = 0;
+  let all = findings;
   if (unfinished.length > 0) {
     skipped.push({ layers: ["tcp", "tls", "http"], reason: INTERRUPTED });
   } else if (addresses.length === 0) {
@@ -137,18 +162,30 @@ export async function diagnoseTarget(
         if (r.unfinished) unfinished.push({ layer: r.unfinished, address, stage: spec.stage });
         return r;
       };
-      comparisons = await compareModes(target, findings, addresses, send);
+      const [compared, tls12] = await Promise.all([
+        compareModes(target, findings, addresses, send, opts.comparisonCache),
+        limit(() => checkTls12(target, ctx, findings)),
+      ]);
+      all = tls12 ? [...compared.findings, tls12] : compared.findings;
+      comparisons = compared.answers;
+      comparisonRequests = compared.requests;
     }
   }
   const paths = await path;
-  withPathFacts(findings, paths.addressInfo);
-  const firstAboveDns = findings.findIndex((f) => f.layer !== "dns");
-  findings.splice(firstAboveDns < 0 ? findings.length : firstAboveDns, 0, ...paths.findings);
+  all = withPathFacts(all, paths.addressInfo);
   const mismatch = await osFinding;
-  // DNS findings first, as they were seen: the comparison belongs with them.
-  if (mismatch) findings.splice(dnsFindings, 0, mismatch);
+  const forwarded = zoneForwarded(await zone, endpointAll);
+  // DNS findings first, as they were seen: the comparisons belong with them; then the path layer.
+  all = [
+    ...all.slice(0, dnsFindings),
+    ...(mismatch ? [mismatch] : []),
+    ...forwarded,
+    ...all.slice(dnsFindings),
+  ];
+  const firstAboveDns = all.findIndex((f) => f.layer !== "dns");
+  all.splice(firstAboveDns < 0 ? all.length : firstAboveDns, 0, ...paths.findings);
   const units = target.requests.map((r) => r.stage);
-  const { verdict, primaryCause } = summarize(findings, addresses, units);
+  const { verdict, primaryCause } = summarize(all, addresses, units);
   return {
     name: target.name,
     endpoint: target.endpoint ?? null,
@@ -157,6 +194,7 @@ export async function diagnoseTarget(
     stages: units,
     ...(target.domain ? { domain: target.domain } : {}),
     ...(comparisons?.length ? { comparisons } : {}),
+    comparisonRequests,
     addresses,
     verdict,
     primaryCause,
@@ -164,9 +202,97 @@ export async function diagnoseTarget(
     unfinished,
     insecure: target.insecure,
     durationMs: Math.round(now() - started),
-    findings,
+    findings: all,
     addressInfo: paths.addressInfo,
   };
+}
+
+/** Ten characters as API Gateway's ids have: a name no API has, asked fresh on every run. */
+function madeUpApiId(): string {
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return Array.from({ length: 10 }, () => alphabet[randomInt(alphabet.length)]).join("");
+}
+
+/**
+ * DNS_ZONE_FORWARDED's question: the name of an API that cannot exist in the endpoint's region,
+ * to every resolver of the target, once per run, region and resolvers. Bounded by the DNS timeout.
+ */
+function askZone(
+  target: PreparedTarget,
+  ctx: ProbeContext,
+  opts: RunOptions,
+): Promise<ZoneAnswer[]> {
+  const { region } = target.endpoint ? parseEndpoint(target.endpoint) : {};
+  if (!region) return Promise.resolve([]);
+  const resolvers = target.resolvers.map((r) => `${r.host}:${r.port}`);
+  const key = `${region}|${resolvers.join(",")}`;
+  const asked = opts.zoneQuestions?.get(key);
+  if (asked) return asked;
+  const name = `${madeUpApiId()}.execute-api.${region}.amazonaws.com`;
+  const question = Promise.all(
+    target.resolvers.map(async (resolver, i) => ({
+      resolver: resolvers[i] ?? "",
+      name,
+      observations: await Promise.all(
+        (["A", "AAAA"] as const).map((type) =>
+          probeDns(ctx, {
+            name,
+            type,
+            resolver,
+            maxCnames: MAX_CNAMES,
+            maxAddresses: MAX_ADDRESSES,
+          }),
+        ),
+      ),
+    })),
+  );
+  opts.zoneQuestions?.set(key, question);
+  return question;
+}
+
+/** A made-up API's name that resolves to this endpoint's addresses: the whole zone is forwarded. */
+function zoneForwarded(answers: ZoneAnswer[], endpointAll: string[]): Finding[] {
+  const found = answers.flatMap(({ resolver, name, observations }) => {
+    const addresses = [...new Set(observations.flatMap((o) => o.addresses))];
+    const ours = addresses.filter((a) => endpointAll.includes(a));
+    if (ours.length === 0) return [];
+    const ms = Math.max(0, ...observations.map((o) => o.durationMs));
+    return [
+      finding(
+        "DNS_ZONE_FORWARDED",
+        `${resolver}: ${name}, the name of an API that cannot exist, resolves to this endpoint's ${ours.join(", ")}`,
+        { resolver, name, addresses, queries: observations, endpointAddresses: ours },
+        { dns: ms, total: ms },
+      ),
+    ];
+  });
+  return found;
+}
+
+/**
+ * TLS_12_REFUSED: when an address negotiated TLS 1.3, one more handshake to it, offering at most
+ * TLS 1.2, once per target: the security policy is the API's (or the domain's), not an address's.
+ */
+async function checkTls12(
+  target: PreparedTarget,
+  ctx: ProbeContext,
+  findings: Finding[],
+): Promise<Finding | null> {
+  const tls13 = findings.find(
+    (f) => f.layer === "tls" && f.status !== "fail" && f.evidence.protocol === "TLSv1.3",
+  );
+  if (!tls13?.address) return null;
+  const address = tls13.address;
+  const tcp = await probeTcp(ctx, { address, port: target.port });
+  if (!tcp.socket) return null;
+  const before = classifyTcp(tcp.observation, 0).timings;
+  const tls = await probeTls(ctx, {
+    socket: tcp.socket,
+    servername: target.servername,
+    maxVersion: "TLSv1.2",
+  });
+  tls.socket?.destroy();
+  return classifyTls12(tls.observation, address, before, "TLSv1.3");
 }
 
 const INTERRUPTED = "the run was interrupted before this check";
@@ -211,19 +337,29 @@ async function resolve(
   const os = compareOs ? probeOsLookup(ctx, name, opts.lookup) : undefined;
   const observations = await Promise.all(perResolver);
   const cut = (pair: DnsObservation[]) => pair.some((o) => o.error === "cancelled");
-  const answered = observations.filter((pair) => !cut(pair));
   const unfinished: Unfinished[] = observations
     .filter(cut)
     .map((pair) => ({ layer: "dns", resolver: pair[0]?.resolver }));
-  const findings = answered.map((obs) => classifyDns(obs, target.ranges));
-  const all = [...new Set(answered.flat().flatMap((o) => o.addresses))];
+  const answered = target.resolvers
+    .map((resolver, i) => ({ resolver, pair: observations[i] ?? [] }))
+    .filter(({ pair }) => !cut(pair));
+  // Per resolver, the endpoint's own AAAA answers: an IPv6 global unicast answer counts only when
+  // it is among them (addresses.ts).
+  const judged = await Promise.all(
+    answered.map(async ({ resolver, pair }) => {
+      const addresses = [...new Set(pair.flatMap((o) => o.addresses))];
+      const endpointV6 = await endpointAaaa(target, ctx, resolver, pair, addresses);
+      return { pair, addresses, endpointV6 };
+    }),
+  );
+  const findings = judged.map((j) => classifyDns(j.pair, target.ranges, j.endpointV6));
+  const all = [...new Set(judged.flatMap((j) => j.addresses))];
   // Public answers are reported, never contacted: that traffic would not take Direct Connect.
-  // Judged per resolver: the dualstack rule looks at that resolver's A answers for the name.
   const accepted = new Set(
-    answered.flatMap((pair) =>
-      judgeAddresses([...new Set(pair.flatMap((o) => o.addresses))], target.ranges)
-        .filter((j) => j.rule !== null)
-        .map((j) => j.address),
+    judged.flatMap((j) =>
+      judgeAddresses(j.addresses, target.ranges, j.endpointV6)
+        .filter((v) => v.rule !== null)
+        .map((v) => v.address),
     ),
   );
   const addresses = all.filter((a) => accepted.has(a));
@@ -232,6 +368,33 @@ async function resolve(
   // A cancelled lookup said nothing about /etc/hosts: no finding, not a mismatch.
   const osFinding = os?.then((seen) => (seen.cancelled ? null : classifyOsLookup(seen, all)));
   return { findings, addresses, all, dnsMs, unfinished, osFinding };
+}
+
+/**
+ * The AAAA answers of the endpoint's own vpce name from this resolver: the name resolved when it
+ * is that name, else asked, and only when an IPv6 global unicast answer depends on it.
+ */
+async function endpointAaaa(
+  target: PreparedTarget,
+  ctx: ProbeContext,
+  resolver: PreparedTarget["resolvers"][number],
+  pair: DnsObservation[],
+  addresses: string[],
+): Promise<string[]> {
+  const own = (obs: DnsObservation[]) =>
+    obs.filter((o) => o.type === "AAAA").flatMap((o) => o.addresses);
+  const endpoint = target.endpoint?.toLowerCase().replace(/\.$/, "");
+  if (!endpoint) return [];
+  if (target.resolveName.toLowerCase().replace(/\.$/, "") === endpoint) return own(pair);
+  if (!needsEndpointV6(addresses, target.ranges)) return [];
+  const asked = await probeDns(ctx, {
+    name: endpoint,
+    type: "AAAA",
+    resolver,
+    maxCnames: MAX_CNAMES,
+    maxAddresses: MAX_ADDRESSES,
+  });
+  return asked.addresses;
 }
 
 interface AddressResult {

@@ -9,6 +9,11 @@ export interface TlsInput {
   servername: string;
   /** Trusted roots, built once by the caller; undefined = Node's defaults. */
   secureContext?: tls.SecureContext;
+  /**
+   * The highest protocol offered (a client limited to TLS 1.2); undefined = Node's default. With
+   * it, `secureContext` is not used: see probeTls.
+   */
+  maxVersion?: tls.SecureVersion;
 }
 
 export interface CertificateSummary {
@@ -60,7 +65,12 @@ export async function probeTls(
       tlsSocket = tls.connect({
         socket: input.socket,
         servername: input.servername,
-        secureContext: input.secureContext,
+        // Node takes the version bounds from a given secureContext, not from these options: a
+        // limited handshake builds its own, with Node's roots. It asks only whether the server
+        // accepts the version; the chain was judged on the connection that carries requests.
+        ...(input.maxVersion
+          ? { maxVersion: input.maxVersion }
+          : { secureContext: input.secureContext }),
         rejectUnauthorized: false,
         ALPNProtocols: ["http/1.1"],
       });

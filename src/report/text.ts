@@ -78,6 +78,9 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   // Where each address's packets leave: source, interface, gateway, MTU, AZ (DESIGN: path).
   for (const f of t.findings.filter((f) => f.layer === "path"))
     lines.push(`  path ${mark(f, paint)} ${f.code.padEnd(20)} ${printable(f.message)}`);
+  // The target's own TLS check, not an address's: it has no cell in the table.
+  for (const f of t.findings.filter((x) => x.code === "TLS_12_REFUSED"))
+    lines.push(`  tls  ${mark(f, paint)} ${f.code.padEnd(20)} ${printable(f.message)}`);
   lines.push("", ...table(t, paint));
   lines.push(...comparisons(t, paint));
   lines.push(...httpDetails(t, paint));
@@ -97,7 +100,11 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
 /** What the other access modes answered through the same address, when the tool compared. */
 function comparisons(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
   if (!t.comparisons?.length) return [];
-  const lines = ["", `  compared with other access modes (the run used mode ${t.mode}):`];
+  const sent =
+    t.comparisonRequests > 0
+      ? `${t.comparisonRequests} comparison request${t.comparisonRequests === 1 ? "" : "s"} sent`
+      : "no request sent: answers of an earlier run, reused while the findings are unchanged";
+  const lines = ["", `  compared with other access modes (the run used mode ${t.mode}; ${sent}):`];
   for (const a of t.comparisons) {
     const answer =
       a.status !== undefined

@@ -31,7 +31,15 @@ export interface ApiIdentity {
    * answers its generic 403 ForbiddenException, and the tool never relies on the text.
    */
   strict?: boolean;
+  /**
+   * The STRICT refusal's status: 403 Forbidden, or 421 Misdirected Request, which is what
+   * CloudFront's domain-fronting protection answers (AWS says STRICT on edge-optimized APIs
+   * follows it). Either is a guess at an undocumented shape: the tool compares modes instead.
+   */
+  strictRefusal?: StrictRefusal;
 }
+
+export type StrictRefusal = 403 | 421;
 
 /** A private custom domain name served through this endpoint. */
 export interface CustomDomain {
@@ -40,6 +48,11 @@ export interface CustomDomain {
   associated: boolean;
   /** Base path ("" for the root) -> stage of the simulated API. */
   basePaths: Record<string, string>;
+  /**
+   * The domain's own resource policy (`policy`, for execute-api): "deny-all" is what a new
+   * private custom domain name has until the provider writes one. Default: allows.
+   */
+  policy?: "allow" | "deny-all";
 }
 
 export interface ApiRequest {
@@ -55,6 +68,8 @@ export interface ApiRequest {
 export interface Served {
   apis?: ApiIdentity[];
   domains?: CustomDomain[];
+  /** disableExecuteApiEndpoint: only custom domain names answer; the API's own names get 403. */
+  defaultEndpointDisabled?: boolean;
 }
 
 export interface Reply {
@@ -79,6 +94,26 @@ const MISSING_TOKEN: ApiError = {
   errorType: "MissingAuthenticationTokenException",
   body: '{"message":"Missing Authentication Token"}',
 };
+// Not documented for STRICT: what CloudFront's domain-fronting protection answers.
+const MISDIRECTED: ApiError = {
+  status: 421,
+  errorType: "",
+  body: '{"message":"Misdirected Request"}',
+};
+
+/**
+ * A domain's deny-all `policy`: composed from AWS's documented AccessDenied wording and the
+ * domain's ARN form (arn:aws:execute-api:REGION:ACCOUNT:/domainnames/NAME+ID); no public capture.
+ */
+function domainDenied(domain: CustomDomain, region: string): ApiError {
+  const resource = `arn:aws:execute-api:${region}:********1234:/domainnames/${domain.name}+a1b2c3`;
+  const message = `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${resource} with an explicit deny`;
+  return {
+    status: 403,
+    errorType: "AccessDeniedException",
+    body: JSON.stringify({ Message: message }),
+  };
+}
 
 // Worded as the real answers in test/fixtures/apigw/: no Allow in the captured 2024 form (no
 // policy named), a Deny in the newer form that names the resource policy.
@@ -106,6 +141,7 @@ const SIMPLE_ERRORS: Partial<Record<StageBehaviour, ApiError>> = {
     errorType: "TooManyRequestsException",
     body: '{"message":"Too Many Requests"}',
   },
+  "missing-token-404": { ...MISSING_TOKEN, status: 404 },
   // The space after the colon is API Gateway's own.
   "backend-error": {
     status: 502,
@@ -124,7 +160,11 @@ function gatewayHeaders(): Record<string, string> {
 }
 
 function errorReply(error: ApiError): Reply {
-  const headers = { ...gatewayHeaders(), "x-amzn-ErrorType": error.errorType };
+  // No error type is known for some refusals (421): none is made up.
+  const type: Record<string, string> = error.errorType
+    ? { "x-amzn-ErrorType": error.errorType }
+    : {};
+  const headers = { ...gatewayHeaders(), ...type };
   return { status: error.status, headers, body: error.body };
 }
 
@@ -155,6 +195,7 @@ function domainReply(
   // Undocumented shape, as for STRICT: without an association (or a mapping) the simulator
   // answers API Gateway's generic 403 Forbidden.
   if (!domain.associated) return errorReply(FORBIDDEN);
+  if (domain.policy === "deny-all") return errorReply(domainDenied(domain, api.region));
   const path = req.url.split("?")[0] ?? "";
   const bases = Object.keys(domain.basePaths).sort((a, b) => b.length - a.length);
   const base = bases.find((b) => b === "" || path === `/${b}` || path.startsWith(`/${b}/`));
@@ -186,8 +227,11 @@ export function apiGatewayReply(
   const host = stripPort(req.host ?? "");
   const domain = served.domains?.find((d) => d.name.toLowerCase() === host);
   if (domain) return domainReply(req, domain, first, stages);
+  if (served.defaultEndpointDisabled) return errorReply(FORBIDDEN);
   const api = [first, ...(served.apis ?? [])].find((a) => selectsApi(req, a));
-  if (!api || strictRefuses(req, api)) return errorReply(FORBIDDEN);
+  if (!api) return errorReply(FORBIDDEN);
+  if (strictRefuses(req, api))
+    return errorReply(api.strictRefusal === 421 ? MISDIRECTED : FORBIDDEN);
   const { stage, rest } = splitPath(req.url);
   // An undeployed stage is Forbidden, not Not Found: that is how API Gateway says it.
   const behaviour = Object.hasOwn(stages, stage) ? stages[stage] : undefined;
@@ -223,6 +267,8 @@ export interface ApigwServerOptions {
   certs: SimulatorCerts;
   faults: FaultState;
   stages: () => Record<string, StageBehaviour>;
+  /** TLSv1.3: handshakes that offer at most TLS 1.2 are refused (a TLS 1.3-only policy). */
+  tlsMinVersion?: tls.SecureVersion;
   onConnection: () => void;
   onRequest: () => void;
 }
@@ -242,12 +288,13 @@ interface Contexts {
   domain?: tls.SecureContext;
 }
 
-function contexts(certs: SimulatorCerts): Contexts {
+function contexts(certs: SimulatorCerts, minVersion?: tls.SecureVersion): Contexts {
+  const make = (c: tls.SecureContextOptions) => tls.createSecureContext({ ...c, minVersion });
   return {
-    server: tls.createSecureContext(certs.server),
-    untrusted: tls.createSecureContext(certs.untrusted),
-    wrongName: tls.createSecureContext(certs.wrongName),
-    domain: certs.domain ? tls.createSecureContext(certs.domain) : undefined,
+    server: make(certs.server),
+    untrusted: make(certs.untrusted),
+    wrongName: make(certs.wrongName),
+    domain: certs.domain ? make(certs.domain) : undefined,
   };
 }
 
@@ -296,7 +343,7 @@ class ConnectionHandler {
     private readonly opts: ApigwServerOptions,
     private readonly registry: SocketRegistry,
   ) {
-    this.ctx = contexts(opts.certs);
+    this.ctx = contexts(opts.certs, opts.tlsMinVersion);
     // Never listens: it is handed sockets we have already decrypted.
     this.http = http.createServer((req, res) => this.onRequest(req, res));
   }

@@ -23,6 +23,8 @@ export interface Zone {
   addresses: string[];
   /** Names answered with other addresses (lowercase keys): a record pointing elsewhere. */
   overrides?: Record<string, string[]>;
+  /** `execute-api.<region>.amazonaws.com`: answered whole under the `zone-forward` fault. */
+  forwardedZone?: string;
 }
 
 export interface DnsServerOptions {
@@ -30,7 +32,8 @@ export interface DnsServerOptions {
   port: number;
   zone: Zone;
   faults: FaultState;
-  onQuery: () => void;
+  /** Told of every query, with its first question's name when it decodes. */
+  onQuery: (name?: string) => void;
 }
 
 export interface DnsServer {
@@ -66,7 +69,9 @@ function replyPacket(
   if (fault === "servfail") return { ...base, flags: rd | RCODE.servfail };
   if (fault === "refused") return { ...base, flags: rd | RCODE.refused };
   const flags = rd | dnsPacket.AUTHORITATIVE_ANSWER;
-  const known = question !== undefined && inZone(zone, question.name);
+  const known =
+    question !== undefined &&
+    (inZone(zone, question.name) || (fault === "zone-forward" && forwarded(zone, question.name)));
   if (!known || fault === "nxdomain") return { ...base, flags: flags | RCODE.nxdomain };
   if (fault === "truncate" && transport === "udp") {
     return { ...base, flags: flags | dnsPacket.TRUNCATED_RESPONSE };
@@ -74,7 +79,15 @@ function replyPacket(
   if (fault === "nodata") return { ...base, flags };
   const own = zone.overrides?.[question.name.toLowerCase().replace(/\.$/, "")] ?? zone.addresses;
   const addresses = fault === "public" ? PUBLIC_ADDRESSES : own;
+  if (fault === "aaaa-only" && question.type === "A") return { ...base, flags };
   return { ...base, flags, answers: records(question.name, question.type, addresses) };
+}
+
+/** Any name under the forwarded zone: what the VPC's resolver answers with private DNS on. */
+function forwarded(zone: Zone, name: string): boolean {
+  if (!zone.forwardedZone) return false;
+  const wanted = name.toLowerCase().replace(/\.$/, "");
+  return wanted.endsWith(`.${zone.forwardedZone.toLowerCase()}`);
 }
 
 function inZone(zone: Zone, name: string): boolean {
@@ -110,8 +123,8 @@ type Answerer = (message: Buffer, transport: Transport) => Buffer | null;
 
 function answerer(opts: DnsServerOptions): Answerer {
   return (message, transport) => {
-    opts.onQuery();
     const query = decodeQuery(message);
+    opts.onQuery(query?.questions?.[0]?.name);
     return query ? buildReply(query, opts.zone, opts.faults.dns(), transport) : null;
   };
 }

@@ -11,6 +11,8 @@ export const STAGE_BEHAVIOURS = [
   "unauthorized",
   "throttled",
   "backend-error",
+  // MISSING_AUTHENTICATION_TOKEN customized to 404, as teams commonly do: the error type stays.
+  "missing-token-404",
 ] as const;
 export type StageBehaviour = (typeof STAGE_BEHAVIOURS)[number];
 
@@ -24,6 +26,11 @@ export const DNS_FAULTS = [
   "wrong-id",
   "public",
   "truncate",
+  // On-prem DNS forwards the whole execute-api.<region>.amazonaws.com zone to the VPC, whose
+  // endpoint has private DNS on: any API id of the region resolves to the endpoint.
+  "zone-forward",
+  // The endpoint publishes AAAA records only (DnsRecordIpType ipv6, or an IPv6-only endpoint).
+  "aaaa-only",
 ] as const;
 export type DnsFault = (typeof DNS_FAULTS)[number];
 

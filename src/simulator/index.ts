@@ -12,6 +12,7 @@ import {
   type ApigwServer,
   type ApiIdentity,
   type CustomDomain,
+  type StrictRefusal,
 } from "./apigw-server.js";
 import { simulatorCerts } from "./certs.js";
 import { startDnsServer, type DnsServer } from "./dns-server.js";
@@ -19,7 +20,7 @@ import { FaultState, validateStages, type Faults, type StageBehaviour } from "./
 import { explainListenError, loopbackAddresses } from "./loopback.js";
 
 export type { AddressFault, DnsFault, Faults, StageBehaviour } from "./faults.js";
-export type { CustomDomain } from "./apigw-server.js";
+export type { CustomDomain, StrictRefusal } from "./apigw-server.js";
 export { ADDRESS_FAULTS, DNS_FAULTS, STAGE_BEHAVIOURS } from "./faults.js";
 export { PUBLIC_ADDRESSES } from "./dns-server.js";
 
@@ -46,8 +47,14 @@ export interface SimulatorOptions {
   allowNonLoopback?: boolean;
   /** The API's endpoint access mode; default BASIC. STRICT: see ApiIdentity.strict. */
   accessMode?: "BASIC" | "STRICT";
+  /** The status a STRICT refusal is answered with: 403 (default) or 421 Misdirected Request. */
+  strictRefusal?: StrictRefusal;
   /** More APIs behind the same endpoint, with the same stages (e.g. a STRICT one beside a BASIC one). */
-  apis?: { apiId: string; accessMode?: "BASIC" | "STRICT" }[];
+  apis?: { apiId: string; accessMode?: "BASIC" | "STRICT"; strictRefusal?: StrictRefusal }[];
+  /** disableExecuteApiEndpoint: every name but a custom domain's answers 403 Forbidden. */
+  defaultEndpointDisabled?: boolean;
+  /** The lowest TLS version the endpoint accepts; TLSv1.3: a SecurityPolicy_TLS13_1_3_* policy. */
+  tlsMinVersion?: "TLSv1.2" | "TLSv1.3";
   /** Private custom domain names served through this endpoint. */
   domains?: CustomDomain[];
   /**
@@ -80,7 +87,8 @@ export interface Simulator {
   setFaults(f: Faults): void;
   setStages(s: Record<string, StageBehaviour>): void;
   /** Lets tests assert what was, and was not, contacted. */
-  stats(): { dnsQueries: number; connections: number; requests: number };
+  /** `zonalDnsQueries`: of `dnsQueries`, those for the endpoint's zonal names (the path layer's AZ). */
+  stats(): Counts;
   /** Closes every server and every open socket; idempotent. */
   close(): Promise<void>;
 }
@@ -120,11 +128,13 @@ function identity(
   endpoint: string,
   apiId: string,
   accessMode: "BASIC" | "STRICT" = "BASIC",
+  strictRefusal: StrictRefusal = 403,
 ): ApiIdentity & { vpceId: string } {
   const { vpceId, region } = parseEndpoint(endpoint);
   const apiHost = `${apiId}.execute-api.${region}.amazonaws.com`;
   const aliasHost = `${apiId}-${vpceId}.execute-api.${region}.amazonaws.com`;
-  return { endpoint, apiId, region, vpceId, apiHost, aliasHost, strict: accessMode === "STRICT" };
+  const strict = accessMode === "STRICT";
+  return { endpoint, apiId, region, vpceId, apiHost, aliasHost, strict, strictRefusal };
 }
 
 async function writeCaFile(caPem: string): Promise<{ dir: string; file: string }> {
@@ -154,13 +164,29 @@ interface World {
   dnsHost: string;
   faults: FaultState;
   stages: Record<string, StageBehaviour>;
-  counts: { dnsQueries: number; connections: number; requests: number };
+  counts: Counts;
+}
+
+interface Counts {
+  dnsQueries: number;
+  zonalDnsQueries: number;
+  connections: number;
+  requests: number;
+}
+
+/** `{vpce-id}-{suffix}-{az}.execute-api...`: the zonal name of the endpoint `vpce-id-suffix...`. */
+function isZonal(name: string | undefined, endpoint: string): boolean {
+  const first = endpoint.split(".")[0] ?? "";
+  const label = name?.toLowerCase().split(".")[0] ?? "";
+  return label.startsWith(`${first}-`) && label.length > first.length + 1;
 }
 
 function world(opts: SimulatorOptions): World {
   const endpoint = opts.endpoint ?? DEFAULT_ENDPOINT;
-  const api = identity(endpoint, opts.apiId ?? DEFAULT_API_ID, opts.accessMode);
-  const apis = (opts.apis ?? []).map((a) => identity(endpoint, a.apiId, a.accessMode));
+  const api = identity(endpoint, opts.apiId ?? DEFAULT_API_ID, opts.accessMode, opts.strictRefusal);
+  const apis = (opts.apis ?? []).map((a) =>
+    identity(endpoint, a.apiId, a.accessMode, a.strictRefusal),
+  );
   const domains = (opts.domains ?? []).map((d) => ({ ...d, name: d.name.toLowerCase() }));
   const addresses = [...(opts.addresses ?? ["127.0.0.1", "127.0.0.2"])];
   const dnsHost = opts.dnsHost ?? "127.0.0.1";
@@ -168,7 +194,7 @@ function world(opts: SimulatorOptions): World {
   const stages = { ...(opts.stages ?? { prod: "ok", v2: "ok" }) };
   validateStages(stages);
   const faults = new FaultState(opts.faults);
-  const counts = { dnsQueries: 0, connections: 0, requests: 0 };
+  const counts: Counts = { dnsQueries: 0, zonalDnsQueries: 0, connections: 0, requests: 0 };
   return { api, apis, domains, addresses, dnsHost, faults, stages, counts };
 }
 
@@ -189,15 +215,24 @@ async function startParts(w: World, opts: SimulatorOptions, parts: Parts) {
       names: [w.api.endpoint, ...names, ...w.domains.map((d) => d.name)],
       addresses: w.addresses,
       overrides: opts.dnsOverrides,
+      forwardedZone: `execute-api.${w.api.region}.amazonaws.com`,
     },
     faults: w.faults,
-    onQuery: () => w.counts.dnsQueries++,
+    onQuery: (name) => {
+      w.counts.dnsQueries++;
+      if (isZonal(name, w.api.endpoint)) w.counts.zonalDnsQueries++;
+    },
   }));
   const https = (parts.https = await startApigwServer({
     addresses: w.addresses,
     port: opts.httpsPort ?? 0,
     api: w.api,
-    served: { apis: w.apis, domains: w.domains },
+    served: {
+      apis: w.apis,
+      domains: w.domains,
+      defaultEndpointDisabled: opts.defaultEndpointDisabled ?? false,
+    },
+    tlsMinVersion: opts.tlsMinVersion,
     certs,
     faults: w.faults,
     stages: () => w.stages,

@@ -4,7 +4,9 @@
 //   node dist/simulator/main.js [--endpoint N] [--api-id X] [--address A ...] [--https-port P]
 //     [--dns-host H] [--dns-port P] [--stage name=behaviour ...] [--fault-dns F]
 //     [--fault ADDRESS=F ...] [--allow-non-loopback] [--access-mode BASIC|STRICT]
-//     [--api ID[=STRICT] ...] [--domain NAME ...] [--unassociated-domain NAME ...]
+//     [--api ID[=STRICT[:421]] ...] [--domain NAME ...] [--unassociated-domain NAME ...]
+//     [--deny-all-domain NAME ...] [--strict-refusal 403|421] [--disable-execute-api-endpoint]
+//     [--tls-min-version TLSv1.2|TLSv1.3]
 //
 // A custom domain maps base path "" (the root) to the first stage and each stage's name to it.
 
@@ -41,7 +43,22 @@ const OPTIONS = {
   api: { type: "string", multiple: true },
   domain: { type: "string", multiple: true },
   "unassociated-domain": { type: "string", multiple: true },
+  "deny-all-domain": { type: "string", multiple: true },
+  "strict-refusal": { type: "string" },
+  "disable-execute-api-endpoint": { type: "boolean" },
+  "tls-min-version": { type: "string" },
 } as const;
+
+function strictRefusal(flag: string, value: string | undefined): 403 | 421 | undefined {
+  if (value === undefined) return undefined;
+  if (value === "403" || value === "421") return Number(value) as 403 | 421;
+  throw new UsageError(`--${flag}: 403 or 421, not ${value}`);
+}
+
+function tlsMinVersion(value: string | undefined): "TLSv1.2" | "TLSv1.3" | undefined {
+  if (value === undefined || value === "TLSv1.2" || value === "TLSv1.3") return value;
+  throw new UsageError(`--tls-min-version: TLSv1.2 or TLSv1.3, not ${value}`);
+}
 
 function accessMode(flag: string, value: string | undefined): "BASIC" | "STRICT" | undefined {
   if (value === undefined || value === "BASIC" || value === "STRICT") return value;
@@ -50,23 +67,35 @@ function accessMode(flag: string, value: string | undefined): "BASIC" | "STRICT"
 
 function extraApis(values: string[] | undefined): SimulatorOptions["apis"] {
   return values?.map((item) => {
-    const [apiId = "", mode] = item.split("=");
-    return { apiId, accessMode: accessMode("api", mode) };
+    const [apiId = "", setting] = item.split("=");
+    const [mode, refusal] = (setting ?? "").split(":");
+    return {
+      apiId,
+      accessMode: accessMode("api", mode || undefined),
+      strictRefusal: strictRefusal("api", refusal),
+    };
   });
 }
 
 function customDomains(
   associated: string[] | undefined,
   unassociated: string[] | undefined,
+  denyAll: string[] | undefined,
   stages: Record<string, StageBehaviour> | undefined,
 ): CustomDomain[] | undefined {
-  if (!associated && !unassociated) return undefined;
+  if (!associated && !unassociated && !denyAll) return undefined;
   const names = Object.keys(stages ?? { prod: "ok", v2: "ok" });
   const basePaths: Record<string, string> = { "": names[0] ?? "prod" };
   for (const stage of names) basePaths[stage] = stage;
   return [
     ...(associated ?? []).map((name) => ({ name, associated: true, basePaths })),
     ...(unassociated ?? []).map((name) => ({ name, associated: false, basePaths })),
+    ...(denyAll ?? []).map((name) => ({
+      name,
+      associated: true,
+      basePaths,
+      policy: "deny-all" as const,
+    })),
   ];
 }
 
@@ -116,7 +145,15 @@ export function parseSimulatorArgs(argv: string[]): SimulatorOptions {
     apiId: values["api-id"],
     accessMode: accessMode("access-mode", values["access-mode"]),
     apis: extraApis(values.api),
-    domains: customDomains(values.domain, values["unassociated-domain"], stages),
+    strictRefusal: strictRefusal("strict-refusal", values["strict-refusal"]),
+    defaultEndpointDisabled: values["disable-execute-api-endpoint"],
+    tlsMinVersion: tlsMinVersion(values["tls-min-version"]),
+    domains: customDomains(
+      values.domain,
+      values["unassociated-domain"],
+      values["deny-all-domain"],
+      stages,
+    ),
     addresses: values.address,
     httpsPort: port("https-port", values["https-port"]),
     dnsHost: values["dns-host"],

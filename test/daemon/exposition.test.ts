@@ -84,6 +84,7 @@ function targetReport(name: string, random: () => number): TargetReport {
     skipped: [],
     unfinished: [],
     insecure: false,
+    comparisonRequests: 0,
     durationMs: Math.round(random() * 5000),
     findings,
   };

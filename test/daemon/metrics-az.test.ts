@@ -20,6 +20,7 @@ const report: TargetReport = {
   apiId: "a1b2c3d4e5",
   mode: "header",
   stages: ["prod"],
+  comparisonRequests: 0,
   addresses: ["10.20.1.10", "10.20.2.10", "10.20.3.10"],
   verdict: "degraded",
   primaryCause: null,

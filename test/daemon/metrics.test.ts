@@ -42,6 +42,7 @@ function report(name: string, verdict: Verdict, findings: Finding[]): TargetRepo
     skipped: [],
     unfinished: [],
     insecure: false,
+    comparisonRequests: 0,
     durationMs: 1234,
     findings,
   };

@@ -77,6 +77,7 @@ const REPORT: TargetReport = {
   skipped: [],
   unfinished: [],
   insecure: false,
+  comparisonRequests: 0,
   durationMs: 42,
   findings: [
     finding("dns", "DNS_OK", {}, { message: "10.0.0.53:53: name -> 10.0.0.1, 10.0.0.2" }),

@@ -3,9 +3,9 @@ import { privateRanges } from "../../src/config/ranges.js";
 import { judgeAddresses } from "../../src/diagnose/addresses.js";
 import { splitByFamily } from "../../src/diagnose/family.js";
 
-const rules = (addresses: string[], extra: string[] = []) =>
+const rules = (addresses: string[], extra: string[] = [], endpointV6: string[] = []) =>
   Object.fromEntries(
-    judgeAddresses(addresses, privateRanges(extra)).map((j) => [j.address, j.rule]),
+    judgeAddresses(addresses, privateRanges(extra), endpointV6).map((j) => [j.address, j.rule]),
   );
 
 describe("which addresses are the endpoint's", () => {
@@ -19,8 +19,9 @@ describe("which addresses are the endpoint's", () => {
     expect(Object.values(got).every((r) => r === rule)).toBe(true);
   });
 
-  it("accepts global unicast IPv6 of a name whose A answers are all private (dualstack)", () => {
-    expect(rules(["10.20.1.10", "10.20.2.10", "2600:1f18:1:2::10", "2600:1f18:1:3::10"])).toEqual({
+  it("accepts global unicast IPv6 that is among the endpoint's own AAAA answers (dualstack)", () => {
+    const v6 = ["2600:1f18:1:2::10", "2600:1f18:1:3::10"];
+    expect(rules(["10.20.1.10", "10.20.2.10", ...v6], [], v6)).toEqual({
       "10.20.1.10": "rfc1918",
       "10.20.2.10": "rfc1918",
       "2600:1f18:1:2::10": "dualstack",
@@ -28,16 +29,42 @@ describe("which addresses are the endpoint's", () => {
     });
   });
 
-  it("refuses global IPv6 when an A answer is public (a public name, not the endpoint's)", () => {
-    expect(rules(["10.20.1.10", "52.94.133.131", "2600:1f18:1:2::10"])).toEqual({
-      "10.20.1.10": "rfc1918",
-      "52.94.133.131": null,
-      "2600:1f18:1:2::10": null,
+  it("compares IPv6 answers however they are written", () => {
+    expect(rules(["2600:1f18:1:2::10"], [], ["2600:1F18:1:2:0:0:0:10"])).toEqual({
+      "2600:1f18:1:2::10": "dualstack",
     });
   });
 
-  it("refuses global IPv6 without any A answer: nothing says the name is private", () => {
+  it("refuses a global IPv6 answer leaking in through split DNS, though every A answer is private", () => {
+    // The endpoint's own name answers ::10; the API's name answers another, public, address too.
+    expect(rules(["10.20.1.10", "2600:1f18:1:2::99"], [], ["2600:1f18:1:2::10"])).toEqual({
+      "10.20.1.10": "rfc1918",
+      "2600:1f18:1:2::99": null,
+    });
+    expect(rules(["10.20.1.10", "2600:1f18:1:2::99"])).toEqual({
+      "10.20.1.10": "rfc1918",
+      "2600:1f18:1:2::99": null,
+    });
+  });
+
+  it("accepts an AAAA-only endpoint (no A answer at all) by its own AAAA answers", () => {
+    expect(rules(["2600:1f18:1:2::10"], [], ["2600:1f18:1:2::10"])).toEqual({
+      "2600:1f18:1:2::10": "dualstack",
+    });
+  });
+
+  it("refuses global IPv6 that the endpoint's own name does not answer", () => {
     expect(rules(["2600:1f18:1:2::10"])).toEqual({ "2600:1f18:1:2::10": null });
+  });
+
+  it("judges a NAT64 answer (64:ff9b::/96) by the IPv4 address it embeds, and keeps it", () => {
+    const judged = judgeAddresses(["64:ff9b::a14:10a", "64:ff9b::808:808"], privateRanges([]));
+    expect(judged).toEqual([
+      { address: "64:ff9b::a14:10a", rule: "nat64", embedded: "10.20.1.10" },
+      { address: "64:ff9b::808:808", rule: null, embedded: "8.8.8.8" },
+    ]);
+    const extra = judgeAddresses(["64:ff9b::6440:101"], privateRanges(["100.64.0.0/10"]));
+    expect(extra[0]?.rule).toBe("nat64");
   });
 
   it("never accepts link-local, loopback or multicast IPv6 through the dualstack rule", () => {

@@ -31,7 +31,8 @@ describe("against the simulator", () => {
     const r = await diagnoseTarget(simTarget(sim, { stages: ["prod", "v2", "v3"] }));
     const after = sim.stats();
     expect(r.verdict).toBe("healthy");
-    expect(after.connections - before.connections).toBe(2);
+    // One per address, and one TLS 1.2-only handshake (TLS_12_REFUSED's check, per target).
+    expect(after.connections - before.connections).toBe(3);
     expect(after.requests - before.requests).toBe(6);
     const http = r.findings.filter((f) => f.layer === "http");
     expect(http.map((f) => `${f.address} ${f.stage} ${f.code}`).sort()).toEqual([
@@ -83,7 +84,8 @@ describe("against servers that close", () => {
     const r = await diagnosePeer(peer, ["prod", "v2", "v3"]);
     expect(httpCodes(r)).toEqual(["prod HTTP_OK", "v2 HTTP_OK", "v3 HTTP_OK"]);
     expect(r.verdict).toBe("healthy");
-    expect(peer.accepted).toBe(3);
+    // And one TLS 1.2-only handshake (TLS_12_REFUSED's check, once per target).
+    expect(peer.accepted).toBe(4);
   });
 
   it("retries a stage on a new connection when the kept one closes unanswered (idle close)", async () => {
@@ -95,8 +97,9 @@ describe("against servers that close", () => {
     const r = await diagnosePeer(peer, ["prod", "v2", "v3"]);
     expect(httpCodes(r)).toEqual(["prod HTTP_OK", "v2 HTTP_OK", "v3 HTTP_OK"]);
     expect(r.verdict).toBe("healthy");
-    // prod and the attempt of v2 on the first; then v2 and v3 on one each.
-    expect(peer.accepted).toBe(3);
+    // prod and the attempt of v2 on the first; then v2 and v3 on one each; and one TLS 1.2-only
+    // handshake (TLS_12_REFUSED's check).
+    expect(peer.accepted).toBe(4);
   });
 
   it("reports a close at the first request of a connection, which is no idle close", async () => {
@@ -115,7 +118,8 @@ describe("against servers that close", () => {
     });
     const r = await diagnosePeer(peer, ["prod", "v2", "v3"]);
     expect(httpCodes(r).sort()).toEqual(["prod HTTP_OK", "v2 HTTP_OK", "v3 HTTP_OK"]);
-    expect(peer.accepted).toBe(3);
+    // And one TLS 1.2-only handshake (TLS_12_REFUSED's check).
+    expect(peer.accepted).toBe(4);
     // One connection at a time: the stages handed off wait for the slot the first one frees.
     const one = await diagnosePeer(peer, ["prod", "v2", "v3"], { concurrency: 1 });
     expect(httpCodes(one).sort()).toEqual(["prod HTTP_OK", "v2 HTTP_OK", "v3 HTTP_OK"]);

@@ -243,10 +243,11 @@ describe("hints made concrete by the path", () => {
         address: "10.20.1.10",
       },
     );
-    withPathFacts([tcp], [info()]);
-    expect(tcp.hint.startsWith(HINTS.TCP_TIMEOUT)).toBe(true);
-    expect(tcp.hint).toContain("from 10.250.0.10 (interface dx0)");
-    expect(tcp.hint).toContain("allow inbound TCP/443 from 10.250.0.10/32");
+    const [made] = withPathFacts([tcp], [info()]);
+    expect(made?.hint.startsWith(HINTS.TCP_TIMEOUT)).toBe(true);
+    expect(made?.hint).toContain("from 10.250.0.10 (interface dx0)");
+    expect(made?.hint).toContain("allow inbound TCP/443 from 10.250.0.10/32");
+    expect(tcp.hint, "the finding given is not changed").toBe(HINTS.TCP_TIMEOUT);
   });
 
   it("TLS_TIMEOUT states the egress interface's MTU", () => {
@@ -259,10 +260,10 @@ describe("hints made concrete by the path", () => {
         address: "10.20.1.10",
       },
     );
-    withPathFacts([tls], [info()]);
-    expect(tls.hint.startsWith(HINTS.TLS_TIMEOUT)).toBe(true);
-    expect(tls.hint).toContain("dx0 has MTU 9000");
-    expect(tls.hint).toContain("clamped below 8960");
+    const [made] = withPathFacts([tls], [info()]);
+    expect(made?.hint.startsWith(HINTS.TLS_TIMEOUT)).toBe(true);
+    expect(made?.hint).toContain("dx0 has MTU 9000");
+    expect(made?.hint).toContain("clamped below 8960");
   });
 
   it("leaves a hint alone when the fact is unknown or the code is another", () => {
@@ -284,9 +285,9 @@ describe("hints made concrete by the path", () => {
         address: "10.20.1.10",
       },
     );
-    withPathFacts([tls, refused], [info({ mtu: null })]);
-    expect(tls.hint).toBe(HINTS.TLS_TIMEOUT);
-    expect(refused.hint).toBe(HINTS.TCP_REFUSED);
+    const [a, b] = withPathFacts([tls, refused], [info({ mtu: null })]);
+    expect(a?.hint).toBe(HINTS.TLS_TIMEOUT);
+    expect(b?.hint).toBe(HINTS.TCP_REFUSED);
   });
 });
 

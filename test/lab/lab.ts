@@ -175,6 +175,8 @@ export interface LabReport {
     findings: LabFinding[];
     skipped?: { address?: string; layers: string[]; reason: string }[];
     comparisons?: { address: string; stage: string; mode: string; status?: number }[];
+    comparisonRequests?: number;
+    addresses?: string[];
     unfinished: { layer: string; address?: string; stage?: string }[];
   }[];
 }

@@ -36,6 +36,7 @@ function report(addressInfo?: AddressInfo[]): Report {
         stages: ["prod"],
         verdict: "healthy",
         primaryCause: null,
+        comparisonRequests: 0,
         addresses: [A.address, B.address],
         skipped: [],
         unfinished: [],

@@ -35,6 +35,7 @@ function reportOf(findings: Finding[]): Report {
         skipped: [],
         unfinished: [],
         insecure: false,
+        comparisonRequests: 0,
         durationMs: 5,
         findings,
       },

@@ -29,6 +29,7 @@ function target(name: string, verdict: Verdict, findings: Finding[]): TargetRepo
     apiId: "a1b2c3d4e5",
     mode: "header",
     stages: ["prod"],
+    comparisonRequests: 0,
     addresses: ["10.0.1.5", "10.0.2.5"],
     verdict,
     primaryCause: failing

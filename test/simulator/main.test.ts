@@ -40,7 +40,26 @@ describe("parseSimulatorArgs", () => {
     expect(parseSimulatorArgs([])).toMatchObject({ allowNonLoopback: false, stages: undefined });
   });
 
+  it("reads the flags of issue 23's faults", () => {
+    const opts = parseSimulatorArgs([
+      ...["--api", "m1s2d3r4c5=STRICT:421", "--strict-refusal", "421"],
+      ...["--disable-execute-api-endpoint", "--tls-min-version", "TLSv1.3"],
+      ...["--deny-all-domain", "denied.example.com", "--fault-dns", "zone-forward"],
+    ]);
+    expect(opts).toMatchObject({
+      apis: [{ apiId: "m1s2d3r4c5", accessMode: "STRICT", strictRefusal: 421 }],
+      strictRefusal: 421,
+      defaultEndpointDisabled: true,
+      tlsMinVersion: "TLSv1.3",
+      domains: [{ name: "denied.example.com", associated: true, policy: "deny-all" }],
+      faults: { dns: "zone-forward" },
+    });
+  });
+
   it.each([
+    [["--strict-refusal", "404"]],
+    [["--api", "x=STRICT:500"]],
+    [["--tls-min-version", "TLSv1.1"]],
     [["--https-port", "70000"]],
     [["--dns-port", "x"]],
     [["--stage", "prod"]],

@@ -121,7 +121,7 @@ describe("startSimulator", () => {
     await sim.close();
     expect(reply.flags! & 0xf).toBe(3);
     expect(refused).toBe("ECONNREFUSED");
-    expect(sim.stats()).toEqual({ dnsQueries: 1, connections: 0, requests: 0 });
+    expect(sim.stats()).toEqual({ dnsQueries: 1, zonalDnsQueries: 0, connections: 0, requests: 0 });
   });
 
   it("fails cleanly when a fixed port is taken", async () => {
