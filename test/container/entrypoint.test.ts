@@ -63,7 +63,7 @@ describe("the container's entrypoint", () => {
       });
       expect(flags(s)).toEqual([...NODE_FLAGS, ...LEAN_FLAGS]);
       expect(s.argv).toEqual([
-        join(ROOT, "dist/cli.cjs"),
+        join(ROOT, "dist/cli.js"),
         "daemon",
         "--config",
         "/etc/apigw-diag/config.yaml",

@@ -132,8 +132,8 @@ check_config "OCI title label" 'd.Labels["org.opencontainers.image.title"]' apig
 
 CTR=$(buildah from --pull=never "$IMAGE")
 MNT=$(buildah mount "$CTR")
-if [ ! -f "$MNT/app/dist/cli.cjs" ]; then
-  fail "diagnose and daemon: the image has no dist/cli.cjs"
+if [ ! -f "$MNT/app/dist/cli.js" ]; then
+  fail "diagnose and daemon: the image has no dist/cli.js"
 fi
 
 # What the agent and the simulator write from here on must stay under /tmp.
@@ -201,7 +201,7 @@ diagnose() {
     tail -5 "$WORK/$name.err" >&2
   fi
 }
-if [ -f "$MNT/app/dist/cli.cjs" ]; then
+if [ -f "$MNT/app/dist/cli.js" ]; then
   # want: verdict, exitCode in the JSON, primary cause, exit status of the container's process.
   diagnose healthy "healthy 0 - 0" --stage prod --stage v2
   diagnose degraded "degraded 1 HTTP_POLICY_DENY 1" --stage prod --stage old
@@ -212,7 +212,7 @@ fi
 has_daemon() {
   [ -e "$MNT/app/dist/daemon" ] || in_ctr apigw-diag --help 2>&1 | grep -qE '^ *apigw-diag daemon'
 }
-if [ ! -f "$MNT/app/dist/cli.cjs" ]; then
+if [ ! -f "$MNT/app/dist/cli.js" ]; then
   :
 elif ! has_daemon; then
   fail "daemon: the image's CLI has no 'daemon' command: /metrics and /healthz NOT checked"

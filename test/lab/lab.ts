@@ -79,7 +79,7 @@ export function checkSupport(): Support {
     return { ok: false, reason: `cannot create a network namespace: ${created.stderr.trim()}` };
   }
   if (!existsSync(path.join(REPO_ROOT, "dist", "cli.cjs"))) {
-    return { ok: false, reason: "dist/cli.cjs is missing: run npm run build" };
+    return { ok: false, reason: "dist/cli.js is missing: run npm run build" };
   }
   return { ok: true, reason: "" };
 }
