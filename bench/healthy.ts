@@ -4,7 +4,6 @@ import os from "node:os";
 import path from "node:path";
 import {
   CLI_ARGV,
-  FLOOR,
   RUNBOOK,
   SYSTEM_CA_BUNDLE,
   fmt,
@@ -77,7 +76,7 @@ export async function healthy(reps: number): Promise<Figure[]> {
     t.stdout.trim() === "4/4" ? undefined : `${who} saw ${t.stdout.trim()}`;
   try {
     const trust = await systemTrustWith(sim.info.caFile, dir);
-    const [tool, runbook, labRunbook, floor] = await interleaved(
+    const [tool, runbook, labRunbook] = await interleaved(
       [
         {
           cmd: measuredNode(),
@@ -90,20 +89,12 @@ export async function healthy(reps: number): Promise<Figure[]> {
           check: fourOfFour("runbook"),
         },
         { cmd: "bash", args: runbookArgs(sim.info, 2), check: fourOfFour("runbook, test CA") },
-        // The same arguments as the runbook's: node instead of bash, the floor instead of it. It
-        // adds the test CA to Node's roots, as diagnose does.
-        {
-          cmd: measuredNode(),
-          args: [FLOOR, ...runbookArgs(sim.info, 2).slice(1)],
-          check: fourOfFour("floor"),
-        },
       ],
       reps,
     );
     const a = median(tool ?? []);
     const b = median(runbook ?? []);
     const l = median(labRunbook ?? []);
-    const c = median(floor ?? []);
     const row = (label: string, value: string, note?: string): Figure => ({
       section: "healthy",
       label,
@@ -130,8 +121,6 @@ export async function healthy(reps: number): Promise<Figure[]> {
       },
       row("runbook, curl trusting the test CA alone", fmt(l), "a lab's shortcut"),
       row("ratio diagnose / that runbook", ratio(a, l)),
-      row("floor: the runbook's checks, node built-ins", fmt(c)),
-      row("ratio floor / runbook", ratio(c, b), "what any node program needs at least"),
     ];
   } finally {
     await sim.stop();
