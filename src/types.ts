@@ -312,6 +312,17 @@ export const EXIT = { healthy: 0, degraded: 1, failing: 2, error: 3 } as const;
 /** What a secret value is shown as, in reports, evidence and logs alike. */
 export const REDACTED = "[REDACTED]";
 
+/**
+ * Request headers whose values are secret whatever the config says (lower case): the config marks
+ * them secret, and the logger censors them wherever a logged object carries headers.
+ */
+export const SECRET_HEADERS: readonly string[] = [
+  "x-api-key",
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+];
+
 /** An error the user caused (bad flag, bad config, bad input): one line, exit 3, no stack. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
