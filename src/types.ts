@@ -309,6 +309,11 @@ export interface Report {
 
 export const EXIT = { healthy: 0, degraded: 1, failing: 2, error: 3 } as const;
 
+/** The worst of some verdicts (healthy < degraded < failing); healthy for none. */
+export function worstVerdict(verdicts: Verdict[]): Verdict {
+  return verdicts.reduce<Verdict>((worst, v) => (EXIT[v] > EXIT[worst] ? v : worst), "healthy");
+}
+
 /** What a secret value is shown as, in reports, evidence and logs alike. */
 export const REDACTED = "[REDACTED]";
 

@@ -4,11 +4,8 @@ import { isIpv6 } from "./addresses.js";
 import { ipv6OnlyHint } from "./hints-access.js";
 
 const LAYERS: Layer[] = ["dns", "tcp", "tls", "http"];
-const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
-
-export function worstVerdict(verdicts: Verdict[]): Verdict {
-  return verdicts.reduce<Verdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), "healthy");
-}
+// Defined beside the Verdict type, for the report model too (report/ does not import diagnose/).
+export { worstVerdict } from "../types.js";
 
 export function summarize(
   findings: Finding[],
