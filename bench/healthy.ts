@@ -55,7 +55,7 @@ export function runbookArgs(sim: SimInfo, timeoutSeconds: number, caFile = sim.c
 /**
  * What the runbook's curl trusts when it checks a real endpoint: the system's bundle, which every
  * curl reads as it starts, here with the simulator's CA added, as diagnose adds `--ca-file` to
- * Node's roots (DESIGN.md: caFile). Undefined where the host has no bundle.
+ * Node's roots (docs/design.md: caFile). Undefined where the host has no bundle.
  */
 async function systemTrustWith(caFile: string, dir: string): Promise<string | undefined> {
   let bundle: string;

@@ -1,5 +1,5 @@
 // The domain vocabulary shared by every module. Codes and JSON field names are public API
-// (DESIGN.md): change them only with a schemaVersion bump.
+// (docs/design.md): change them only with a schemaVersion bump.
 import type { DnsObservation } from "./probes/dns.js";
 
 export type Layer = "dns" | "tcp" | "tls" | "http";

@@ -1,7 +1,7 @@
 import type { FindingCode, HttpCode, PolicyType } from "../types.js";
 import { ACCESS_HINTS } from "./hints-access.js";
 
-/** What to change, per finding code: the likely causes DESIGN.md names, most likely first. */
+/** What to change, per finding code: the likely causes docs/design.md names, most likely first. */
 export const HINTS: Record<FindingCode, string> = {
   DNS_OK: "",
   DNS_NXDOMAIN:
