@@ -115,8 +115,8 @@ export class HttpConnection {
       headersTimeout: ctx.timeoutMs,
       bodyTimeout: ctx.timeoutMs,
       maxResponseSize: -1,
-      // Node's default limit, given here: without it undici asks node:http for it, which loads
-      // that module and its half dozen parts in every run (scripts/bundle.mjs defers the require).
+      // Node's own default limit (--max-http-header-size), given here so it does not depend on
+      // undici's reading of node:http.
       maxHeaderSize: MAX_HEADER_BYTES,
     });
     return new HttpConnection(undici, client, input.socket);
