@@ -26,6 +26,14 @@ function loadedWith(file: string): Set<string> {
 }
 
 describe("lazy loading", () => {
+  it("loads the config file's parser (yaml, zod) only when a config file is given", () => {
+    const [diagnose] = holding("function runDiagnose(");
+    const parsers = [...holding("YAMLParseError"), ...holding("ZodError")];
+    expect(parsers.length).toBeGreaterThan(0);
+    const eager = new Set([...loadedWith("cli.js"), ...loadedWith(diagnose!)]);
+    for (const chunk of parsers) expect(eager).not.toContain(chunk);
+  });
+
   it("does not load prom-client with the diagnose command, only with the daemon", () => {
     // prom-client's default metric names, and each command's own function.
     const [prom] = holding("process_cpu_user_seconds_total");
