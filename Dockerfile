@@ -17,14 +17,11 @@ RUN npm run build
 # --- runtime: the bundle alone (it holds its dependencies: no node_modules), run as `node` ---
 FROM ${NODE_IMAGE} AS runtime
 # The daemon's node flags (the entrypoint passes them to `daemon` only, and starts it without
-# them, with one warning, if this node rejects one). What each buys at 100 targets is measured by
-# `npm run bench -- --only flags` and written in docs/performance.md: a 1 MiB semi-space (V8's
-# default grows to 16 MiB) and an old generation grown by 20 % over what the last full GC kept;
-# no Sparkplug and one V8 worker thread. glibc's malloc gives freed memory back once 128 KiB is
-# free at the top of a heap, instead of a threshold that grows to 32 MiB.
-ENV APIGW_DIAG_DAEMON_NODE_FLAGS="--max-semi-space-size=1 --heap-growing-percent=20 --no-sparkplug --v8-pool-size=1" \
-    MALLOC_TRIM_THRESHOLD_=131072 \
-    MALLOC_TOP_PAD_=0 \
+# them, with one warning, if this node rejects one): a 1 MiB semi-space (V8's default grows to
+# 16 MiB) and an old generation grown by 20 % over what the last full GC kept. At 100 targets each
+# takes 31-37 MiB off the daemon's RSS on Node 20 and 22 (`npm run bench -- --only flags`,
+# docs/performance.md, which also has the settings measured and not kept).
+ENV APIGW_DIAG_DAEMON_NODE_FLAGS="--max-semi-space-size=1 --heap-growing-percent=20" \
     NODE_ENV=production \
     TMPDIR=/tmp \
     HOME=/tmp \

@@ -184,8 +184,7 @@ export async function flagWorth(rounds: number): Promise<Figure[]> {
         nodeFlags: all.filter((g) => g !== f),
         env: DAEMON_ENV,
       })),
-      { name: "without the malloc settings", nodeFlags: all, env: {} },
-      { name: "V8 and malloc defaults", nodeFlags: [], env: {} },
+      { name: "V8's defaults", nodeFlags: [], env: {} },
     ];
     const figures: Figure[] = [];
     for (let round = 0; round < rounds; round++)

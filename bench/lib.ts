@@ -42,10 +42,8 @@ function dockerEnv(name: string): string {
 /** The daemon's node flags as the container gives them (the Dockerfile's ENV, its entrypoint). */
 export const daemonFlags = (): string[] =>
   dockerEnv("APIGW_DIAG_DAEMON_NODE_FLAGS").split(/\s+/).filter(Boolean);
-/** The malloc settings the image sets for every process (the Dockerfile's ENV). */
-export const DAEMON_ENV: Record<string, string> = Object.fromEntries(
-  ["MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_"].map((k) => [k, dockerEnv(k)]),
-);
+/** Environment the image sets for the daemon besides its flags: none today. */
+export const DAEMON_ENV: Record<string, string> = {};
 /**
  * The node that runs what is measured: diagnose, the floor, `node -e 0`, the daemon and the CPU
  * worker. The bench's own node by default; `--node FILE` measures another line (the container's,
