@@ -10,7 +10,6 @@ import path from "node:path";
 import {
   DAEMON_ENV,
   daemonFlags,
-  memoryFirstFlags,
   ROOT,
   cpuMs,
   fmt,
@@ -139,6 +138,71 @@ async function blackbox(sim: SimInfo, dir: string, rounds: number) {
   }
 }
 
+/** Checks per target run: every address of the simulator (set once it started) x every stage. */
+let checksPerRun = NaN;
+const daemonPerCheck = (d: DaemonCpu) => d.cpuMs / (d.runs * checksPerRun);
+const rssMax = (d: DaemonCpu) => Math.max(...d.samples.map((x) => x.rssMiB));
+/** A 30 s glance, for a setting whose figures are shown beside another's. */
+const GLANCE = { warmupMs: 5_000, maxWindowMs: 30_000, maxRuns: Infinity, sampleEveryMs: 5_000 };
+
+/** CPU per check and highest RSS of a glance, `flags` before its count of runs. */
+const glanceFigures = (section: string, name: string, d: DaemonCpu, flags = ""): Figure[] => [
+  {
+    section,
+    label: `daemon, ${name}: CPU per check`,
+    value: fmt(daemonPerCheck(d)),
+    goal: "",
+    met: undefined,
+    note: `${flags}${d.runs} target runs in ${(d.windowMs / 1000).toFixed(0)} s`,
+  },
+  {
+    section,
+    label: `daemon, ${name}: RSS, highest`,
+    value: `${rssMax(d).toFixed(0)} MiB`,
+    goal: "",
+    met: undefined,
+    note: `every 5 s: ${d.samples.map((x) => x.rssMiB.toFixed(0)).join(" ")}`,
+  },
+];
+
+/**
+ * 5. What each of the container's daemon settings buys: the shipped daemon, then the same with
+ * one setting left out (a node flag, or the malloc environment), 30 s each, `rounds` times.
+ */
+export async function flagWorth(rounds: number): Promise<Figure[]> {
+  const sim = await startSimulator(healthyEndpoint());
+  const dir = await mkdtemp(path.join(os.tmpdir(), "apigw-bench-"));
+  try {
+    const config = path.join(dir, "config.json");
+    await writeFile(config, JSON.stringify(configFor(sim.info)));
+    checksPerRun = sim.info.addresses.length * STAGES.length;
+    const all = daemonFlags();
+    const settings = [
+      { name: "shipped", nodeFlags: all, env: DAEMON_ENV },
+      ...all.map((f) => ({
+        name: `without ${f}`,
+        nodeFlags: all.filter((g) => g !== f),
+        env: DAEMON_ENV,
+      })),
+      { name: "V8's defaults", nodeFlags: [], env: {} },
+    ];
+    const figures: Figure[] = [];
+    for (let round = 0; round < rounds; round++)
+      for (const s of settings)
+        figures.push(
+          ...glanceFigures(
+            "flags",
+            `${s.name} (round ${round + 1})`,
+            await daemonCpu(config, { ...GLANCE, nodeFlags: s.nodeFlags, env: s.env }),
+          ),
+        );
+    return figures;
+  } finally {
+    await sim.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 export async function cpu(
   rounds: number,
   haveBlackbox: boolean,
@@ -159,6 +223,7 @@ export async function cpu(
       );
     }
     const checksPerTarget = sim.info.addresses.length * STAGES.length;
+    checksPerRun = checksPerTarget;
     const perTarget = median(runs.map((r) => r.cpuMs / (r.targets * r.rounds)));
     const perCheck = perTarget / checksPerTarget;
     const rss = median(runs.map((r) => r.rssMiB));
@@ -188,14 +253,7 @@ export async function cpu(
     ];
     // V8's defaults, then the flags the container's launcher passes (the Dockerfile's), whose
     // window is long enough to show whether RSS stays flat: 10k target runs, or the time cap.
-    // A 30 s glance, for a setting whose figures are shown beside the shipped daemon's.
-    const glance = {
-      warmupMs: 5_000,
-      maxWindowMs: 30_000,
-      maxRuns: Infinity,
-      sampleEveryMs: 5_000,
-    };
-    const plain = await daemonCpu(config, { ...glance, nodeFlags: [] });
+    const plain = await daemonCpu(config, { ...GLANCE, nodeFlags: [] });
     const shipped = await daemonCpu(config, {
       nodeFlags: daemonFlags(),
       env: DAEMON_ENV,
@@ -204,42 +262,15 @@ export async function cpu(
       maxRuns: 10_000,
       sampleEveryMs: 10_000,
     });
-    // The trade docs/container.md offers: TurboFan off, less memory for more CPU.
-    const memoryFirst = await daemonCpu(config, {
-      ...glance,
-      nodeFlags: memoryFirstFlags(),
-      env: DAEMON_ENV,
-    });
-    const daemonPerCheck = (d: DaemonCpu) => d.cpuMs / (d.runs * checksPerTarget);
-    const rssMax = (d: DaemonCpu) => Math.max(...d.samples.map((x) => x.rssMiB));
     const third = Math.max(1, Math.floor(shipped.samples.length / 3));
     const early = Math.max(...shipped.samples.slice(0, third).map((x) => x.rssMiB));
     const late = Math.max(...shipped.samples.slice(-third).map((x) => x.rssMiB));
-    /** CPU per check and highest RSS of a 30 s glance, `flags` before its count of runs. */
-    const glanceFigures = (name: string, d: DaemonCpu, flags = ""): Figure[] => [
-      {
-        section: "cpu",
-        label: `daemon, ${name}: CPU per check`,
-        value: fmt(daemonPerCheck(d)),
-        goal: "",
-        met: undefined,
-        note: `${flags}${d.runs} target runs in ${(d.windowMs / 1000).toFixed(0)} s`,
-      },
-      {
-        section: "cpu",
-        label: `daemon, ${name}: RSS, highest`,
-        value: `${rssMax(d).toFixed(0)} MiB`,
-        goal: "",
-        met: undefined,
-        note: `every 5 s: ${d.samples.map((x) => x.rssMiB.toFixed(0)).join(" ")}`,
-      },
-    ];
     const flags = [
       ...Object.entries(DAEMON_ENV).map(([k, v]) => `${k}=${v}`),
       ...daemonFlags(),
     ].join(" ");
     figures.push(
-      ...glanceFigures("V8 defaults", plain),
+      ...glanceFigures("cpu", "V8 defaults", plain),
       {
         section: "cpu",
         label: "daemon, shipped flags: CPU per check",
@@ -265,11 +296,6 @@ export async function cpu(
           .map((x) => `${x.s.toFixed(0)}s/${x.runs}:${x.rssMiB.toFixed(0)}`)
           .join(" "),
       },
-      ...glanceFigures(
-        "TurboFan off",
-        memoryFirst,
-        `${memoryFirstFlags().join(" ")}, docs/container.md; `,
-      ),
     );
     if (!haveBlackbox) return figures;
     const bb = [];
@@ -303,13 +329,6 @@ export async function cpu(
         value: ratio(daemonPerCheck(shipped), bbPerProbe),
         goal: "<= 1.00x",
         met: daemonPerCheck(shipped) <= bbPerProbe,
-      },
-      {
-        section: "cpu",
-        label: "ratio daemon (TurboFan off) CPU per check / blackbox",
-        value: ratio(daemonPerCheck(memoryFirst), bbPerProbe),
-        goal: "",
-        met: undefined,
       },
     );
     return figures;

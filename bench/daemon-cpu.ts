@@ -27,7 +27,7 @@ export interface DaemonCpu {
 }
 
 export interface DaemonWindow {
-  /** node flags before dist/cli.cjs. */
+  /** node flags before dist/cli.js. */
   nodeFlags: string[];
   warmupMs: number;
   /** The window ends after this long... */
@@ -37,8 +37,6 @@ export interface DaemonWindow {
   sampleEveryMs: number;
   /** Added to this process's environment for the daemon (malloc and libuv settings). */
   env?: Record<string, string>;
-  /** Another build's cli.cjs to run instead of this one's (`bench:variants --against`). */
-  cli?: string;
 }
 
 const sumRuns = (metrics: string): number =>
@@ -85,7 +83,7 @@ export async function daemonCpu(config: string, w: DaemonWindow): Promise<Daemon
   const child = owned(
     spawn(
       measuredNode(),
-      [...w.nodeFlags, w.cli ?? CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
+      [...w.nodeFlags, CLI, "daemon", "--config", config, "--listen", "127.0.0.1:0"],
       { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...w.env } },
     ),
   );

@@ -4,7 +4,6 @@ import os from "node:os";
 import path from "node:path";
 import {
   CLI_ARGV,
-  FLOOR,
   RUNBOOK,
   SYSTEM_CA_BUNDLE,
   fmt,
@@ -56,7 +55,7 @@ export function runbookArgs(sim: SimInfo, timeoutSeconds: number, caFile = sim.c
 /**
  * What the runbook's curl trusts when it checks a real endpoint: the system's bundle, which every
  * curl reads as it starts, here with the simulator's CA added, as diagnose adds `--ca-file` to
- * Node's roots (DESIGN.md: caFile). Undefined where the host has no bundle.
+ * Node's roots (docs/design.md: caFile). Undefined where the host has no bundle.
  */
 async function systemTrustWith(caFile: string, dir: string): Promise<string | undefined> {
   let bundle: string;
@@ -77,7 +76,7 @@ export async function healthy(reps: number): Promise<Figure[]> {
     t.stdout.trim() === "4/4" ? undefined : `${who} saw ${t.stdout.trim()}`;
   try {
     const trust = await systemTrustWith(sim.info.caFile, dir);
-    const [tool, runbook, labRunbook, floor] = await interleaved(
+    const [tool, runbook, labRunbook] = await interleaved(
       [
         {
           cmd: measuredNode(),
@@ -90,20 +89,12 @@ export async function healthy(reps: number): Promise<Figure[]> {
           check: fourOfFour("runbook"),
         },
         { cmd: "bash", args: runbookArgs(sim.info, 2), check: fourOfFour("runbook, test CA") },
-        // The same arguments as the runbook's: node instead of bash, the floor instead of it. It
-        // adds the test CA to Node's roots, as diagnose does.
-        {
-          cmd: measuredNode(),
-          args: [FLOOR, ...runbookArgs(sim.info, 2).slice(1)],
-          check: fourOfFour("floor"),
-        },
       ],
       reps,
     );
     const a = median(tool ?? []);
     const b = median(runbook ?? []);
     const l = median(labRunbook ?? []);
-    const c = median(floor ?? []);
     const row = (label: string, value: string, note?: string): Figure => ({
       section: "healthy",
       label,
@@ -130,8 +121,6 @@ export async function healthy(reps: number): Promise<Figure[]> {
       },
       row("runbook, curl trusting the test CA alone", fmt(l), "a lab's shortcut"),
       row("ratio diagnose / that runbook", ratio(a, l)),
-      row("floor: the runbook's checks, node built-ins", fmt(c)),
-      row("ratio floor / runbook", ratio(c, b), "what any node program needs at least"),
     ];
   } finally {
     await sim.stop();

@@ -1,12 +1,13 @@
 // `npm run bench`: apigw-diag side by side with the tools it replaces or stands beside, against
 // the same simulated endpoint (2 addresses x 2 stages). Prints figures, ratios and goals.
-//   npm run bench -- [--reps N] [--timeout SECONDS] [--only healthy,blackhole,coldstart,cpu]
-//                    [--daemon-window SECONDS] [--node FILE] [--keep-extra-ca]
+//   npm run bench -- [--reps N] [--timeout SECONDS] [--only healthy,blackhole,coldstart,cpu,flags]
+//                    [--daemon-window SECONDS] [--flag-rounds N] [--node FILE] [--keep-extra-ca]
+// Section 5 (flags: what each of the container's daemon settings buys) runs only when named.
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { blackHole } from "./blackhole.js";
 import { coldStart } from "./coldstart.js";
-import { cpu } from "./cpu.js";
+import { cpu, flagWorth } from "./cpu.js";
 import { healthy } from "./healthy.js";
 import { APT_HINT, missing, ownCacheHome, useNode, withoutExtraCa, type Figure } from "./lib.js";
 
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     only: { type: "string", default: "healthy,blackhole,coldstart,cpu" },
     // The shipped daemon's window: until 10k target runs or this many seconds.
     "daemon-window": { type: "string", default: "150" },
+    "flag-rounds": { type: "string", default: "2" },
     // Another node for what is measured (the container's line, say); the yardsticks stay.
     node: { type: "string" },
     "keep-extra-ca": { type: "boolean", default: false },
@@ -31,6 +33,7 @@ const need: Record<string, string[]> = {
   blackhole: ["dig", "curl", "ip", "iptables"],
   coldstart: [],
   cpu: [],
+  flags: [],
 };
 const absent = missing([...new Set([...only].flatMap((s) => need[s] ?? []))]);
 const blackboxAbsent = missing(["prometheus-blackbox-exporter"]).length > 0;
@@ -94,6 +97,9 @@ await run("blackhole", "2. every address drops TCP/443", () =>
 await run("coldstart", "3. cold start", () => coldStart(reps * 2));
 await run("cpu", "4. CPU and RSS at 100 targets", () =>
   cpu(3, !blackboxAbsent, Number(values["daemon-window"])),
+);
+await run("flags", "5. what each of the container's daemon settings buys", () =>
+  flagWorth(Number(values["flag-rounds"])),
 );
 const unmet = figures.filter((f) => f.met === false).length;
 process.stdout.write(

@@ -28,66 +28,22 @@ for (const [signal, code] of [
   ["SIGTERM", 143],
 ] as const)
   process.once(signal, () => process.exit(code));
-export const CLI = path.join(ROOT, "dist/cli.cjs");
-/** The node flags in dist/cli.cjs's own `#!` line: the CLI is started with them, as its bin is. */
-export const CLI_FLAGS: string[] =
-  /^#!\/usr\/bin\/env -S node(.*)$/m
-    .exec(readFileSync(CLI, "utf8").split("\n")[0] ?? "")?.[1]
-    ?.trim()
-    .split(/\s+/)
-    .filter(Boolean) ?? [];
-/** `node <flags> dist/cli.cjs`: what `apigw-diag` runs. */
-export const CLI_ARGV = [...CLI_FLAGS, CLI];
-/** The Dockerfile's value of ENV `name`. */
+/** The bin, started as npm's link starts it: `node dist/cli.js`. */
+export const CLI = path.join(ROOT, "dist/cli.js");
+export const CLI_ARGV = [CLI];
+/** The Dockerfile's value of ENV `name`, quoted or not. */
 function dockerEnv(name: string): string {
-  const m = new RegExp(`${name}="([^"]*)"`).exec(
+  const m = new RegExp(`${name}=(?:"([^"]*)"|(\\S+))`).exec(
     readFileSync(path.join(ROOT, "Dockerfile"), "utf8"),
   );
   if (!m) throw new Error(`Dockerfile: no ${name}`);
-  return m[1] ?? "";
+  return m[1] ?? m[2] ?? "";
 }
-const flagsOf = new Map<string, string[]>();
-/**
- * The daemon's node flags as the container gives them to the measured node: the Dockerfile's
- * ENV passed through its entrypoint (scripts/container-entrypoint.sh, which adds the lean flags
- * on Node 22 and later), read back from that node's execArgv by bench/print-exec-argv.cjs.
- */
-export function daemonFlags(): string[] {
-  const known = flagsOf.get(measured);
-  if (known) return known;
-  const version = spawnSync(measured, ["--version"], { encoding: "utf8" }).stdout.trim();
-  const r = spawnSync("sh", [path.join(ROOT, "scripts/container-entrypoint.sh"), "daemon"], {
-    encoding: "utf8",
-    env: {
-      PATH: `${path.dirname(measured)}:${process.env.PATH ?? "/usr/bin:/bin"}`,
-      NODE_VERSION: version.replace(/^v/, ""),
-      APIGW_DIAG_APP: ROOT,
-      APIGW_DIAG_DAEMON_NODE_FLAGS: dockerEnv("APIGW_DIAG_DAEMON_NODE_FLAGS"),
-      APIGW_DIAG_DAEMON_LEAN_FLAGS: dockerEnv("APIGW_DIAG_DAEMON_LEAN_FLAGS"),
-      NODE_OPTIONS: `--require=${path.join(ROOT, "bench/print-exec-argv.cjs")}`,
-    },
-  });
-  if (r.status !== 0) throw new Error(`container entrypoint: exit ${r.status}: ${r.stderr}`);
-  const flags = JSON.parse(r.stdout) as string[];
-  flagsOf.set(measured, flags);
-  return flags;
-}
-/**
- * The container's daemon flags with V8's optimizing compiler off, as docs/container.md offers
- * them where memory counts more than CPU: `--no-opt` in place of `--no-sparkplug`, so that the
- * baseline tier runs what TurboFan would have optimized.
- */
-export const memoryFirstFlags = (): string[] =>
-  daemonFlags().includes("--no-sparkplug")
-    ? daemonFlags().map((f) => (f === "--no-sparkplug" ? "--no-opt" : f))
-    : [...daemonFlags(), "--no-opt"];
-/** The daemon's environment as the container's launcher sets it (the Dockerfile's ENV). */
-export const DAEMON_ENV: Record<string, string> = Object.fromEntries(
-  dockerEnv("APIGW_DIAG_DAEMON_ENV")
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
-);
+/** The daemon's node flags as the container gives them (the Dockerfile's ENV, its entrypoint). */
+export const daemonFlags = (): string[] =>
+  dockerEnv("APIGW_DIAG_DAEMON_NODE_FLAGS").split(/\s+/).filter(Boolean);
+/** Environment the image sets for the daemon besides its flags: none today. */
+export const DAEMON_ENV: Record<string, string> = {};
 /**
  * The node that runs what is measured: diagnose, the floor, `node -e 0`, the daemon and the CPU
  * worker. The bench's own node by default; `--node FILE` measures another line (the container's,
@@ -136,10 +92,6 @@ export const SYSTEM_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 
 export const SIMULATOR = path.join(ROOT, "dist/simulator/main.js");
 export const RUNBOOK = path.join(ROOT, "bench/runbook.sh");
-/** The runbook's checks by the smallest Node program that does them: a floor under diagnose. */
-export const FLOOR = path.join(ROOT, "bench/floor.cjs");
-/** The daemon's network work by the smallest Node program that does it: a floor under the daemon. */
-export const DAEMON_FLOOR = path.join(ROOT, "bench/daemon-floor.cjs");
 
 export type SimInfo = ReadyLine;
 

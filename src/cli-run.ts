@@ -1,5 +1,5 @@
 // How a command line ends: a usage error is one line on stderr and exit 3, a bug keeps its stack.
-// Shared by the two ways in, cli-main.ts (every command) and daemon-cli.ts (the daemon's).
+// Used by src/cli.ts for every command.
 import { UsageError, EXIT } from "./types.js";
 
 export const fail = (message: string): never => {

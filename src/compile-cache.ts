@@ -3,10 +3,12 @@
 // be one that nobody but this user (and root) can write to or swap: never a shared /tmp directory
 // that another local user could create first. A cache that cannot be had is no error: the run
 // goes on without it.
-// node:module and node:os are taken on first use, not imported: this module is part of the bin,
-// and node:module brings Node's ES module loader, which `--version` has no use for.
-import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from "node:fs";
-import path from "node:path";
+// Built-ins from process.getBuiltinModule(), not imported: this module is part of the bin's own
+// graph, evaluated for `--version` too (see cli.ts).
+import type { Stats } from "node:fs";
+
+const { lstatSync, mkdirSync, realpathSync, statSync } = process.getBuiltinModule("node:fs");
+const path = process.getBuiltinModule("node:path");
 
 type Enable = (directory: string) => { directory?: string };
 

@@ -1,5 +1,5 @@
 // The domain vocabulary shared by every module. Codes and JSON field names are public API
-// (DESIGN.md): change them only with a schemaVersion bump.
+// (docs/design.md): change them only with a schemaVersion bump.
 import type { DnsObservation } from "./probes/dns.js";
 
 export type Layer = "dns" | "path" | "tcp" | "tls" | "http";
@@ -375,8 +375,24 @@ export interface Report {
 
 export const EXIT = { healthy: 0, degraded: 1, failing: 2, error: 3 } as const;
 
+/** The worst of some verdicts (healthy < degraded < failing); healthy for none. */
+export function worstVerdict(verdicts: Verdict[]): Verdict {
+  return verdicts.reduce<Verdict>((worst, v) => (EXIT[v] > EXIT[worst] ? v : worst), "healthy");
+}
+
 /** What a secret value is shown as, in reports, evidence and logs alike. */
 export const REDACTED = "[REDACTED]";
+
+/**
+ * Request headers whose values are secret whatever the config says (lower case): the config marks
+ * them secret, and the logger censors them wherever a logged object carries headers.
+ */
+export const SECRET_HEADERS: readonly string[] = [
+  "x-api-key",
+  "authorization",
+  "proxy-authorization",
+  "cookie",
+];
 
 /** An error the user caused (bad flag, bad config, bad input): one line, exit 3, no stack. */
 export class UsageError extends Error {

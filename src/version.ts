@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+// node:fs from process.getBuiltinModule(): this module is part of the bin's own graph (cli.ts).
+const { readFileSync } = process.getBuiltinModule("node:fs");
 
 let cached: string | undefined;
 

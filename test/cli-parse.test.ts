@@ -12,7 +12,7 @@ const COMMANDS: Record<string, (y: Argv) => Argv> = {
   demo: demoOptions,
 };
 
-/** What yargs makes of `argv`, as src/cli-main.ts configures it, or its error message. */
+/** What yargs makes of `argv`, as src/cli.ts configures it, or its error message. */
 async function withYargs(name: string, argv: string[]): Promise<Record<string, unknown>> {
   const build = COMMANDS[name] as (y: Argv) => Argv;
   const y = commonOptions(

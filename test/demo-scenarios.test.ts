@@ -10,7 +10,7 @@ const run = promisify(execFile);
 
 async function demo(args: string[]): Promise<{ stdout: string; code: number }> {
   try {
-    const { stdout } = await run(process.execPath, ["dist/cli.cjs", "demo", ...args], {
+    const { stdout } = await run(process.execPath, ["dist/cli.js", "demo", ...args], {
       env: cliEnv(),
       timeout: 20_000,
     });

@@ -25,7 +25,7 @@ export function cli(
   return new Promise((resolve) => {
     execFile(
       node,
-      ["dist/cli.cjs", ...args],
+      ["dist/cli.js", ...args],
       {
         // Never the machine's resolver: tests talk to loopback only.
         env: cliEnv({ APIGW_DIAG_COMPARE_OS: "false", ...env }),

@@ -1,6 +1,7 @@
 // Settings come from four places; the first that has a value wins:
 // command-line flags > APIGW_DIAG_* environment > config file > defaults.
 import {
+  SECRET_HEADERS,
   UsageError,
   type AccessMode,
   type Family,
@@ -200,7 +201,7 @@ function buildTarget(
   };
 }
 
-const SECRET_HEADERS = new Set(["x-api-key", "authorization", "proxy-authorization", "cookie"]);
+const SECRET = new Set(SECRET_HEADERS);
 
 function headerSpecs(
   flagHeaders: string[] | undefined,
@@ -210,12 +211,12 @@ function headerSpecs(
   for (const [name, v] of Object.entries(fileHeaders ?? {})) {
     const value = typeof v === "string" ? v : v.value;
     const h = checkHeader(name, value);
-    const secret = (typeof v !== "string" && v.secret) || SECRET_HEADERS.has(h.name);
+    const secret = (typeof v !== "string" && v.secret) || SECRET.has(h.name);
     specs.set(h.name, { ...h, secret });
   }
   for (const flag of flagHeaders ?? []) {
     const h = parseHeaderFlag(flag);
-    specs.set(h.name, { ...h, secret: SECRET_HEADERS.has(h.name) });
+    specs.set(h.name, { ...h, secret: SECRET.has(h.name) });
   }
   return [...specs.values()];
 }

@@ -1,4 +1,4 @@
-// The config file's shape (DESIGN.md "Config file"), validated when loaded so nothing deeper
+// The config file's shape (docs/design.md, "Config file"), validated when loaded so nothing deeper
 // re-checks it. Field names are public.
 import { z } from "zod";
 

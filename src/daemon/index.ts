@@ -45,154 +45,56 @@ const DEFAULT_GRACE_MS = 3_000;
 /** A run is bounded by its phases: dns (udp then tcp), connect, tls, http, and some slack. */
 const PHASES_PER_RUN = 6;
 
+/** What the daemon's parts share, and a reload replaces. */
+interface State {
+  settings: Settings;
+  targets: Map<string, PreparedTarget>;
+  /** The last run of every target that has run. */
+  last: Map<string, LastRun>;
+  lastCompletedMs: number;
+  stopping?: Promise<void>;
+}
+
+type Run = NonNullable<DaemonOptions["diagnoseTarget"]>;
+
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { log } = opts;
   const run = opts.diagnoseTarget ?? diagnoseTarget;
-  let settings = opts.settings;
-  let targets = byName(settings.targets);
-  const last = new Map<string, LastRun>();
+  const state: State = {
+    settings: opts.settings,
+    targets: byName(opts.settings.targets),
+    last: new Map(),
+    lastCompletedMs: Date.now(),
+  };
   const metrics = new DaemonMetrics({ processMetrics: opts.processMetrics });
   // One connection limit for every run in flight: --concurrency means the same as in diagnose.
-  const limit = pLimit(settings.concurrency);
-  // A long outage compares access modes once, not on every interval (DESIGN: access modes).
-  const comparisonCache = new ComparisonCache();
-  const startedMs = Date.now();
-  let lastCompletedMs = startedMs;
-
-  const runOnce = async (name: string, signal: AbortSignal): Promise<void> => {
-    const target = targets.get(name);
-    if (!target) return;
-    const startedAt = new Date();
-    const report = await run(target, { signal, limit, comparisonCache });
-    // Cut short by shutdown, or dropped by a reload meanwhile: not an observation of the path.
-    if (signal.aborted || !targets.has(name)) {
-      log.debug({ event: "run_discarded", target: name }, `${name}: run discarded`);
-      return;
-    }
-    const finished = Date.now();
-    lastCompletedMs = finished;
-    const previous = last.get(name);
-    const before = previous?.report;
-    const finishedAt = new Date(finished).toISOString();
-    last.set(name, {
-      report,
-      startedAt: startedAt.toISOString(),
-      finishedAt,
-      changedAt: previous && !changed(before, report) ? previous.changedAt : finishedAt,
-    });
-    metrics.record(report, finished);
-    logRun(log, report, before);
-  };
-
-  const scheduler = new Scheduler({
-    run: runOnce,
-    jitter: settings.daemon.jitter,
-    maxConcurrent: settings.daemon.maxConcurrentTargets,
-    stallAfterMs: stallAfterMs(settings),
+  const limit = pLimit(state.settings.concurrency);
+  const scheduler = newScheduler(state, recordRuns(state, run, limit, metrics, log), {
+    metrics,
+    log,
     random: opts.random,
-    onError: (name, err) => {
-      metrics.recordError(name);
-      log.error({ event: "run_error", target: name, err }, `${name}: run failed`);
-    },
   });
-
   const prober = new Prober({
     current: () => ({
-      modules: settings.modules,
-      maxConcurrentProbes: settings.daemon.maxConcurrentProbes,
+      modules: state.settings.modules,
+      maxConcurrentProbes: state.settings.daemon.maxConcurrentProbes,
     }),
     run,
     limit,
     log,
   });
-
-  const web = await webConfigOf(settings.daemon.webConfig);
-  let server: StatusServer;
-  try {
-    server = await startStatusServer(
-      settings.daemon.listen,
-      {
-        metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-        health: () => {
-          const h = scheduler.health();
-          // Runs that start and end but never complete (each throws) keep the scheduler busy
-          // and alive: what counts is that some target finished a run lately.
-          const sinceCompletedMs = Date.now() - lastCompletedMs;
-          const completing = sinceCompletedMs <= idleAfterMs(settings);
-          return {
-            ok: h.alive && completing,
-            detail: { ...h, completing, sinceCompletedMs },
-          };
-        },
-        report: () => daemonDocument([...targets.keys()], last),
-        probe: (req) => prober.handle(req),
-        status: async () => {
-          const { renderStatusPage } = await import("./status-page.js");
-          return renderStatusPage({
-            version: version(),
-            generatedAt: new Date(),
-            intervalMs: settings.daemon.intervalMs,
-            targets: settings.targets.map((target) => ({ target, last: last.get(target.name) })),
-            modules: settings.modules.names(),
-          });
-        },
-      },
-      log,
-      web,
-    );
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    const { host, port } = settings.daemon.listen;
-    throw new UsageError(`listen ${host}:${port}: ${code}`);
-  }
+  const server = await serve(state, { scheduler, metrics, prober, log });
+  scheduler.update(jobs(state.settings));
   log.info(
-    { event: "listening", host: server.host, port: server.port },
-    `serving /, /metrics, /probe, /healthz and /report on ${server.scheme}://${server.host}:${server.port}`,
+    {
+      event: "started",
+      targets: [...state.targets.keys()],
+      intervalMs: state.settings.daemon.intervalMs,
+    },
+    `watching ${state.targets.size} target${state.targets.size === 1 ? "" : "s"}`,
   );
-  scheduler.update(jobs(settings));
-  log.info(
-    { event: "started", targets: [...targets.keys()], intervalMs: settings.daemon.intervalMs },
-    `watching ${targets.size} target${targets.size === 1 ? "" : "s"}`,
-  );
-
-  let stopping: Promise<void> | undefined;
-  const apply = async (): Promise<boolean> => {
-    if (stopping || !opts.reload) return false;
-    let next: Settings;
-    try {
-      next = await opts.reload();
-      // A web config that does not load fails the reload whole: the door keeps its lock.
-      server.setWebConfig(await webConfigOf(next.daemon.webConfig));
-    } catch (err) {
-      const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
-      log.error(
-        { event: "reload_failed", reason },
-        `config reload failed, keeping the previous config: ${reason}`,
-      );
-      return false;
-    }
-    if (stopping) return false;
-    if (!sameListen(next, settings)) {
-      log.warn(
-        { event: "reload_listen_ignored", listen: next.daemon.listen },
-        "the listen address changes only with a restart",
-      );
-    }
-    settings = next;
-    limit.concurrency = next.concurrency;
-    targets = byName(next.targets);
-    for (const name of [...last.keys()]) if (!targets.has(name)) last.delete(name);
-    metrics.retain(targets.keys());
-    scheduler.update(jobs(next), {
-      jitter: next.daemon.jitter,
-      maxConcurrent: next.daemon.maxConcurrentTargets,
-      stallAfterMs: stallAfterMs(next),
-    });
-    log.info({ event: "reload", targets: [...targets.keys()] }, "config reloaded");
-    return true;
-  };
+  const apply = () => applyReload(state, opts.reload, { scheduler, metrics, limit, log, server });
   let reloading: Promise<boolean> = Promise.resolve(true);
-
   return {
     host: server.host,
     port: server.port,
@@ -202,17 +104,200 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       return reloading;
     },
     stop(reason = "stop") {
-      stopping ??= (async () => {
-        log.info({ event: "stopping", reason }, `stopping (${reason})`);
-        const grace = opts.shutdownGraceMs ?? DEFAULT_GRACE_MS;
-        const { aborted, unfinished } = await scheduler.stop(grace);
-        await server.close();
-        log.info({ event: "stopped", aborted, unfinished }, "stopped");
-        log.flush();
-      })();
-      return stopping;
+      state.stopping ??= shutdown(reason, opts.shutdownGraceMs ?? DEFAULT_GRACE_MS, {
+        scheduler,
+        server,
+        log,
+      });
+      return state.stopping;
     },
   };
+}
+
+/** One run of a target, kept as its last run, recorded in the metrics and logged. */
+function recordRuns(
+  state: State,
+  run: Run,
+  limit: RunOptions["limit"],
+  metrics: DaemonMetrics,
+  log: Logger,
+) {
+  // A long outage compares access modes once, not on every interval (docs/design.md: access modes).
+  const comparisonCache = new ComparisonCache();
+  return async (name: string, signal: AbortSignal): Promise<void> => {
+    const target = state.targets.get(name);
+    if (!target) return;
+    const startedAt = new Date();
+    const report = await run(target, { signal, limit, comparisonCache });
+    // Cut short by shutdown, or dropped by a reload meanwhile: not an observation of the path.
+    if (signal.aborted || !state.targets.has(name)) {
+      log.debug({ event: "run_discarded", target: name }, `${name}: run discarded`);
+      return;
+    }
+    const finished = Date.now();
+    state.lastCompletedMs = finished;
+    const previous = state.last.get(name);
+    const before = previous?.report;
+    const finishedAt = new Date(finished).toISOString();
+    state.last.set(name, {
+      report,
+      startedAt: startedAt.toISOString(),
+      finishedAt,
+      changedAt: previous && !changed(before, report) ? previous.changedAt : finishedAt,
+    });
+    metrics.record(report, finished);
+    logRun(log, report, before);
+  };
+}
+
+function newScheduler(
+  state: State,
+  runOnce: (name: string, signal: AbortSignal) => Promise<void>,
+  { metrics, log, random }: { metrics: DaemonMetrics; log: Logger; random?: () => number },
+): Scheduler {
+  const { daemon } = state.settings;
+  return new Scheduler({
+    run: runOnce,
+    jitter: daemon.jitter,
+    maxConcurrent: daemon.maxConcurrentTargets,
+    stallAfterMs: stallAfterMs(state.settings),
+    random,
+    onError: (name, err) => {
+      metrics.recordError(name);
+      log.error({ event: "run_error", target: name, err }, `${name}: run failed`);
+    },
+  });
+}
+
+interface Parts {
+  scheduler: Scheduler;
+  metrics: DaemonMetrics;
+  prober: Prober;
+  log: Logger;
+}
+
+/** The status server on the configured address; a UsageError when it cannot listen there. */
+async function serve(state: State, parts: Parts): Promise<StatusServer> {
+  const { host, port } = state.settings.daemon.listen;
+  const web = await webConfigOf(state.settings.daemon.webConfig);
+  let server: StatusServer;
+  try {
+    server = await startStatusServer(
+      state.settings.daemon.listen,
+      handlers(state, parts),
+      parts.log,
+      web,
+    );
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new UsageError(`listen ${host}:${port}: ${code}`);
+  }
+  parts.log.info(
+    { event: "listening", host: server.host, port: server.port },
+    `serving /, /metrics, /probe, /healthz and /report on ${server.scheme}://${server.host}:${server.port}`,
+  );
+  return server;
+}
+
+/** What each path of the status server answers, read from the state at the time of asking. */
+function handlers(state: State, { scheduler, metrics, prober }: Parts) {
+  return {
+    metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+    health: () => {
+      const h = scheduler.health();
+      // Runs that start and end but never complete (each throws) keep the scheduler busy and
+      // alive: what counts is that some target finished a run lately.
+      const sinceCompletedMs = Date.now() - state.lastCompletedMs;
+      const completing = sinceCompletedMs <= idleAfterMs(state.settings);
+      return { ok: h.alive && completing, detail: { ...h, completing, sinceCompletedMs } };
+    },
+    report: () => daemonDocument([...state.targets.keys()], state.last),
+    probe: (req: Parameters<Prober["handle"]>[0]) => prober.handle(req),
+    status: async () => {
+      const { renderStatusPage } = await import("./status-page.js");
+      return renderStatusPage({
+        version: version(),
+        generatedAt: new Date(),
+        intervalMs: state.settings.daemon.intervalMs,
+        targets: state.settings.targets.map((target) => ({
+          target,
+          last: state.last.get(target.name),
+        })),
+        modules: state.settings.modules.names(),
+      });
+    },
+  };
+}
+
+/** Reads the config again and applies it; false, with the old one kept, when it does not load. */
+async function applyReload(
+  state: State,
+  reload: DaemonOptions["reload"],
+  parts: Pick<Parts, "scheduler" | "metrics" | "log"> & {
+    limit: RunOptions["limit"];
+    server: StatusServer;
+  },
+): Promise<boolean> {
+  const { log } = parts;
+  if (state.stopping || !reload) return false;
+  let next: Settings;
+  try {
+    next = await reload();
+    // A web config that does not load fails the reload whole: the door keeps its lock.
+    parts.server.setWebConfig(await webConfigOf(next.daemon.webConfig));
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    log.error(
+      { event: "reload_failed", reason },
+      `config reload failed, keeping the previous config: ${reason}`,
+    );
+    return false;
+  }
+  if (state.stopping) return false;
+  if (!sameListen(next, state.settings)) {
+    log.warn(
+      { event: "reload_listen_ignored", listen: next.daemon.listen },
+      "the listen address changes only with a restart",
+    );
+  }
+  adopt(state, next, parts);
+  log.info({ event: "reload", targets: [...state.targets.keys()] }, "config reloaded");
+  return true;
+}
+
+/** `next` in place of the settings: targets gone are forgotten, the schedule follows. */
+function adopt(
+  state: State,
+  next: Settings,
+  {
+    scheduler,
+    metrics,
+    limit,
+  }: Pick<Parts, "scheduler" | "metrics"> & { limit: RunOptions["limit"] },
+): void {
+  state.settings = next;
+  if (limit) limit.concurrency = next.concurrency;
+  state.targets = byName(next.targets);
+  for (const name of [...state.last.keys()]) if (!state.targets.has(name)) state.last.delete(name);
+  metrics.retain(state.targets.keys());
+  scheduler.update(jobs(next), {
+    jitter: next.daemon.jitter,
+    maxConcurrent: next.daemon.maxConcurrentTargets,
+    stallAfterMs: stallAfterMs(next),
+  });
+}
+
+/** Lets runs in flight finish within `graceMs`, then closes the server. */
+async function shutdown(
+  reason: string,
+  graceMs: number,
+  { scheduler, server, log }: { scheduler: Scheduler; server: StatusServer; log: Logger },
+): Promise<void> {
+  log.info({ event: "stopping", reason }, `stopping (${reason})`);
+  const { aborted, unfinished } = await scheduler.stop(graceMs);
+  await server.close();
+  log.info({ event: "stopped", aborted, unfinished }, "stopped");
+  log.flush();
 }
 
 /** Runs until SIGTERM or SIGINT; SIGHUP reloads. Resolves with the exit code. */

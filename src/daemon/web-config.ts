@@ -134,8 +134,11 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
 }
 
 async function parseYamlText(text: string, file: string): Promise<unknown> {
-  // yaml only when a web config is given: a daemon without one does not hold it.
-  const { parse } = await import("yaml");
+  // yaml only when a web config is given: a daemon without one does not hold it. The named export
+  // is taken from the module or its default: bundled, a CommonJS package's dynamic import may
+  // carry it on `default` only.
+  const yaml = await import("yaml");
+  const parse = yaml.parse ?? (yaml as unknown as { default: typeof yaml }).default.parse;
   try {
     return parse(text, { maxAliasCount: 100 }) ?? {};
   } catch (err) {

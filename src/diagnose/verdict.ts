@@ -10,11 +10,8 @@ import {
 } from "./hints.js";
 
 const LAYERS: Layer[] = ["dns", "path", "tcp", "tls", "http"];
-const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
-
-export function worstVerdict(verdicts: Verdict[]): Verdict {
-  return verdicts.reduce<Verdict>((worst, v) => (RANK[v] > RANK[worst] ? v : worst), "healthy");
-}
+// Defined beside the Verdict type, for the report model too (report/ does not import diagnose/).
+export { worstVerdict } from "../types.js";
 
 export function summarize(
   findings: Finding[],

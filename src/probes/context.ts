@@ -79,6 +79,14 @@ export function bounded<T>(
 }
 
 /**
+ * The one shape of a probe, after blackbox_exporter's `ProbeFn`: a context (deadline, cancel)
+ * and what to look at in; what it saw out, as plain data, never a finding. It does not throw for
+ * anything the network does: a failure is part of the observation. src/probes/contract.ts checks
+ * that every probe has this shape.
+ */
+export type Probe<I, O> = (ctx: ProbeContext, input: I) => Promise<O>;
+
+/**
  * What a connecting probe returns: its observation, plain data that can be logged and kept,
  * and apart from it the open connection (when there is one), which the caller owns and closes.
  */

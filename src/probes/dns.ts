@@ -4,6 +4,7 @@ import { randomInt } from "node:crypto";
 import dgram from "node:dgram";
 import net from "node:net";
 import dnsPacket, { type Answer, type DecodedPacket } from "dns-packet";
+import ipaddr from "ipaddr.js";
 import { bounded, elapsed, now, type ProbeContext } from "./context.js";
 
 export type RecordType = "A" | "AAAA";
@@ -101,9 +102,12 @@ function exchange(ctx: ProbeContext, input: DnsInput, id: number, query: Buffer)
         lastBad ??= { truncated, error: "network", errorDetail: `udp: ${err.code ?? err.message}` };
         startTcp();
       });
+      const resolverAddress = canonical(input.resolver.host);
       udp.on("message", (buf, rinfo) => {
-        // Only the resolver we asked may answer; anything else is noise, not an answer.
-        if (rinfo.port !== input.resolver.port) return;
+        // Only the resolver we asked may answer, from its address and port: a datagram from any
+        // other host (a forged answer racing the real one) is noise, not an answer.
+        if (rinfo.port !== input.resolver.port || canonical(rinfo.address) !== resolverAddress)
+          return;
         const o = check(buf, "udp");
         if (o.error) {
           lastBad = { ...o, truncated };
@@ -129,6 +133,16 @@ function exchange(ctx: ProbeContext, input: DnsInput, id: number, query: Buffer)
       };
     },
   );
+}
+
+/** One spelling per address: `::ffff:10.0.0.2` is 10.0.0.2, `::0:1` is `::1`; a zone is dropped. */
+function canonical(address: string): string {
+  const bare = address.split("%")[0] ?? address;
+  try {
+    return ipaddr.process(bare).toNormalizedString();
+  } catch {
+    return bare;
+  }
 }
 
 interface TcpEvents {

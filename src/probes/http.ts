@@ -35,12 +35,9 @@ export interface HttpObservation {
   totalMs: number;
 }
 
-// undici's Client and its request(), and only them: undici's index also evaluates fetch, the
-// caches, WebSocket and the mock agents (and adds request() to every dispatcher), 80 ms of a cold
-// start here against 20-25 ms for these two modules. Their paths are undici's files, not its
-// typed API: the http probe tests fail if an undici release moves them.
-// Loaded by `preloadHttp()` before any phase clock starts (see run.ts): evaluating a module
-// blocks the event loop, and inside a running phase that time would be reported as the network's.
+// undici's Client and its request(), from its documented index. Loaded by `preloadHttp()` before
+// any phase clock starts (see run.ts): evaluating a module blocks the event loop, and inside a
+// running phase that time would be reported as the network's.
 interface Undici {
   Client: typeof Client;
   request: (this: Client, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
@@ -50,12 +47,11 @@ const MAX_HEADER_BYTES = 16 * 1024;
 
 let undici: Promise<Undici> | undefined;
 export const preloadHttp = (): Promise<Undici> =>
-  (undici ??= Promise.all([
-    // @ts-expect-error -- undici types its index only
-    import("undici/lib/dispatcher/client.js") as Promise<{ default: Undici["Client"] }>,
-    // @ts-expect-error -- undici types its index only
-    import("undici/lib/api/api-request.js") as Promise<{ default: Undici["request"] }>,
-  ]).then(([client, api]) => ({ Client: client.default, request: api.default })));
+  // The default export, module.exports itself: what a bundle of this CommonJS package gives too.
+  (undici ??= import("undici").then(({ default: u }) => ({
+    Client: u.Client,
+    request: u.Client.prototype.request as Undici["request"],
+  })));
 
 /**
  * When undici writes a request's first byte, per socket: the HTTP phase's clock starts there, so
@@ -119,8 +115,8 @@ export class HttpConnection {
       headersTimeout: ctx.timeoutMs,
       bodyTimeout: ctx.timeoutMs,
       maxResponseSize: -1,
-      // Node's default limit, given here: without it undici asks node:http for it, which loads
-      // that module and its half dozen parts in every run (scripts/bundle.mjs defers the require).
+      // Node's own default limit (--max-http-header-size), given here so it does not depend on
+      // undici's reading of node:http.
       maxHeaderSize: MAX_HEADER_BYTES,
     });
     return new HttpConnection(undici, client, input.socket);

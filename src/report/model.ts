@@ -1,8 +1,7 @@
 // The one report model: the documents `diagnose` prints and the daemon serves are built here,
 // from target reports, so JSON, text, logs and metrics all read the same object.
 import type { Report, TargetReport } from "../types.js";
-import { EXIT } from "../types.js";
-import { worstVerdict } from "../diagnose/verdict.js";
+import { EXIT, worstVerdict } from "../types.js";
 import { version } from "../version.js";
 
 export const TOOL = (): Report["tool"] => ({ name: "apigw-diag", version: version() });

@@ -28,7 +28,7 @@ interface Watched {
 }
 
 function watch(args: string[]): Watched {
-  const child = spawn(process.execPath, ["dist/cli.cjs", ...diagnoseFlags(sim), ...args], {
+  const child = spawn(process.execPath, ["dist/cli.js", ...diagnoseFlags(sim), ...args], {
     env: cliEnv({ APIGW_DIAG_COMPARE_OS: "false" }),
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,6 +1,6 @@
 // The container's entrypoint (scripts/container-entrypoint.sh, /usr/local/bin/apigw-diag in the
 // image), run as it is by sh with this machine's real node: a --require preload prints the flags
-// node was started with and the environment the daemon would see, then exits.
+// node was started with, then exits.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,25 +17,23 @@ function dockerEnv(name: string): string {
   return m[1]!;
 }
 const NODE_FLAGS = dockerEnv("APIGW_DIAG_DAEMON_NODE_FLAGS").split(" ");
-const LEAN_FLAGS = dockerEnv("APIGW_DIAG_DAEMON_LEAN_FLAGS").split(" ");
 
 const dir = mkdtempSync(join(tmpdir(), "apigw-diag-entrypoint-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const preload = join(dir, "print.cjs");
 writeFileSync(
   preload,
-  `process.stdout.write(JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(1),
-    trim: process.env.MALLOC_TRIM_THRESHOLD_ ?? null }));
+  `process.stdout.write(JSON.stringify({ execArgv: process.execArgv, argv: process.argv.slice(1) }));
 process.exit(0);`,
 );
 
 interface Started {
   execArgv: string[];
   argv: string[];
-  trim: string | null;
+  stderr: string;
 }
 
-/** Runs the entrypoint with `args`, as the image's ENV sets it, on node line `nodeVersion`. */
+/** Runs the entrypoint with `args`, as the image's ENV sets it. */
 function start(args: string[], env: Record<string, string | undefined> = {}): Started {
   const r = spawnSync("sh", [SCRIPT, ...args], {
     encoding: "utf8",
@@ -43,49 +41,42 @@ function start(args: string[], env: Record<string, string | undefined> = {}): St
       PATH: `${dirname(process.execPath)}:/usr/bin:/bin`,
       APIGW_DIAG_APP: ROOT,
       APIGW_DIAG_DAEMON_NODE_FLAGS: NODE_FLAGS.join(" "),
-      APIGW_DIAG_DAEMON_LEAN_FLAGS: LEAN_FLAGS.join(" "),
-      APIGW_DIAG_DAEMON_ENV: dockerEnv("APIGW_DIAG_DAEMON_ENV"),
       NODE_OPTIONS: `--require=${preload}`,
       ...env,
     },
   });
   expect(r.status, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as Started;
+  return { ...(JSON.parse(r.stdout) as Omit<Started, "stderr">), stderr: r.stderr };
 }
-/** The node flags the entrypoint gave, without the preload (NODE_OPTIONS is not in execArgv). */
-const flags = (s: Started) => s.execArgv;
 
 describe("the container's entrypoint", () => {
-  it("gives the daemon the lean flags on Node 22 and later", () => {
-    for (const version of ["22.23.5", "24.1.0", "30.0.0"]) {
-      const s = start(["daemon", "--config", "/etc/apigw-diag/config.yaml"], {
-        NODE_VERSION: version,
-      });
-      expect(flags(s)).toEqual([...NODE_FLAGS, ...LEAN_FLAGS]);
-      expect(s.argv).toEqual([
-        join(ROOT, "dist/cli.cjs"),
-        "daemon",
-        "--config",
-        "/etc/apigw-diag/config.yaml",
-      ]);
-      expect(s.trim).toBe("131072");
-    }
+  it("gives the daemon the image's node flags", () => {
+    const s = start(["daemon", "--config", "/etc/apigw-diag/config.yaml"]);
+    expect(s.execArgv).toEqual(NODE_FLAGS);
+    expect(s.argv).toEqual([
+      join(ROOT, "dist/cli.js"),
+      "daemon",
+      "--config",
+      "/etc/apigw-diag/config.yaml",
+    ]);
+    expect(s.stderr).toBe("");
   });
 
-  it("leaves them out on Node 20 and when the line is unknown", () => {
-    for (const version of ["20.19.0", "21.7.3", "8.0.0", undefined]) {
-      const s = start(["daemon"], { NODE_VERSION: version });
-      expect(flags(s)).toEqual(NODE_FLAGS);
-    }
+  it("starts the daemon without the flags, with one warning, when node rejects one", () => {
+    const s = start(["daemon", "--config", "c.yaml"], {
+      APIGW_DIAG_DAEMON_NODE_FLAGS: `${NODE_FLAGS.join(" ")} --no-such-v8-flag-of-apigw-diag`,
+    });
+    expect(s.execArgv).toEqual([]);
+    expect(s.argv.slice(1)).toEqual(["daemon", "--config", "c.yaml"]);
+    const lines = s.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^apigw-diag: warning: node v\d+.* rejects .*--no-such-v8-flag/);
   });
 
-  it("lets an operator drop them, and starts every other command with --liftoff-only", () => {
-    expect(
-      flags(start(["daemon"], { NODE_VERSION: "22.1.0", APIGW_DIAG_DAEMON_LEAN_FLAGS: "" })),
-    ).toEqual(NODE_FLAGS);
-    const s = start(["diagnose", "--endpoint", "x"], { NODE_VERSION: "22.1.0" });
-    expect(flags(s)).toEqual(["--liftoff-only"]);
+  it("lets an operator drop them, and starts every other command on plain node", () => {
+    expect(start(["daemon"], { APIGW_DIAG_DAEMON_NODE_FLAGS: "" }).execArgv).toEqual([]);
+    const s = start(["diagnose", "--endpoint", "x"]);
+    expect(s.execArgv).toEqual([]);
     expect(s.argv.slice(1)).toEqual(["diagnose", "--endpoint", "x"]);
-    expect(s.trim).toBeNull();
   });
 });

@@ -1,12 +1,15 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { settingsLoader, type ParsedArgs } from "../../src/config/from-args.js";
+import { daemonSettingsLoader } from "../../src/commands/daemon.js";
+import type { ParsedArgs } from "../../src/config/from-args.js";
 
-const loadSettings = async (args: ParsedArgs, env: NodeJS.ProcessEnv, isTty: boolean) =>
-  (await settingsLoader(args, env))(isTty);
+// The daemon's own loader: what it reads its settings with at start and at every SIGHUP. The
+// one-shot's is the same (config/from-args.ts).
+const loadSettings = async (args: ParsedArgs, env: NodeJS.ProcessEnv) =>
+  (await daemonSettingsLoader(args, env))();
 import { resolveSettings } from "../../src/config/load.js";
 import { readConfigFile } from "../../src/config/file.js";
 import { UsageError } from "../../src/types.js";
@@ -193,7 +196,7 @@ describe("daemon config file", () => {
 
   it("refuses a modules-only config for diagnose, with one line and exit 3", () => {
     const f = file(`modules:\n  orders: { apiId: a1b2c3d4e5, stages: [prod] }\n`);
-    const r = spawnSync(process.execPath, ["dist/cli.cjs", "diagnose", "--config", f], {
+    const r = spawnSync(process.execPath, ["dist/cli.js", "diagnose", "--config", f], {
       encoding: "utf8",
       timeout: 10_000,
       env: { ...process.env, APIGW_DIAG_CONFIG: "" },
@@ -211,7 +214,7 @@ describe("daemon config file", () => {
     const f = file(`daemon:\n  interval: 30s\n  listen: 127.0.0.1:9001\n${TARGET}`);
     const env = { APIGW_DIAG_INTERVAL: "20s", APIGW_DIAG_LISTEN: "127.0.0.1:9002" };
     const daemonOf = async (args: object, e: NodeJS.ProcessEnv) =>
-      (await loadSettings({ config: f, ...args }, e, false)).settings.daemon;
+      (await loadSettings({ config: f, ...args }, e)).daemon;
     expect(await daemonOf({ interval: "10s", listen: "127.0.0.1:9003" }, env)).toMatchObject({
       intervalMs: 10_000,
       listen: { port: 9003 },
@@ -219,7 +222,7 @@ describe("daemon config file", () => {
     expect(await daemonOf({}, env)).toMatchObject({ intervalMs: 20_000, listen: { port: 9002 } });
     expect(await daemonOf({}, {})).toMatchObject({ intervalMs: 30_000, listen: { port: 9001 } });
     const bare = file(TARGET);
-    expect((await loadSettings({ config: bare }, {}, false)).settings.daemon).toMatchObject({
+    expect((await loadSettings({ config: bare }, {})).daemon).toMatchObject({
       intervalMs: 60_000,
       listen: { host: "0.0.0.0", port: 9464 },
     });
@@ -227,14 +230,30 @@ describe("daemon config file", () => {
 
   it("finds the config file through APIGW_DIAG_CONFIG", async () => {
     const f = file(GOOD);
-    expect(
-      (await loadSettings({}, { APIGW_DIAG_CONFIG: f }, false)).settings.daemon.intervalMs,
-    ).toBe(30_000);
+    expect((await loadSettings({}, { APIGW_DIAG_CONFIG: f })).daemon.intervalMs).toBe(30_000);
+  });
+
+  it("reads the file anew at every call, as a SIGHUP reload does", async () => {
+    const f = file(GOOD);
+    const load = await daemonSettingsLoader({ config: f }, {});
+    expect((await load()).daemon.intervalMs).toBe(30_000);
+    writeFileSync(f, GOOD.replace("interval: 30s", "interval: 45s"));
+    expect((await load()).daemon.intervalMs).toBe(45_000);
+    // A file broken since start is refused with its one-line reason, for the daemon to log.
+    writeFileSync(f, `daemon:\n  jitter: 5\n${TARGET}`);
+    await expect(load()).rejects.toThrow(UsageError);
+    await expect(load()).rejects.toThrow(/daemon\.jitter/);
+  });
+
+  it("refuses a FIFO at once instead of waiting for a writer", async () => {
+    const fifo = path.join(dir, "fifo.yaml");
+    execFileSync("mkfifo", [fifo]);
+    await expect(loadSettings({ config: fifo }, {})).rejects.toThrow(/not a regular file/);
   });
 
   it("makes the daemon command exit 3 with one line naming the field", () => {
     const bad = file(`daemon:\n  jitter: 5\n${TARGET}`);
-    const r = spawnSync(process.execPath, ["dist/cli.cjs", "daemon", "--config", bad], {
+    const r = spawnSync(process.execPath, ["dist/cli.js", "daemon", "--config", bad], {
       encoding: "utf8",
       timeout: 10_000,
       env: { ...process.env, APIGW_DIAG_CONFIG: "" },

@@ -21,7 +21,7 @@ interface Child {
 function startCli(config: string, node = process.execPath): Child {
   const proc = spawn(
     node,
-    ["dist/cli.cjs", "daemon", "--config", config, "--listen", "127.0.0.1:0"],
+    ["dist/cli.js", "daemon", "--config", config, "--listen", "127.0.0.1:0"],
     {
       stdio: ["ignore", "pipe", "pipe"],
       // Only what the test sets: no APIGW_DIAG_* from the environment running the tests.

@@ -20,7 +20,7 @@ interface Child {
 }
 
 function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const proc = spawn(process.execPath, ["dist/cli.cjs", "daemon", ...args], {
+  const proc = spawn(process.execPath, ["dist/cli.js", "daemon", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: cliEnv({ APIGW_DIAG_LOG_LEVEL: "info", ...env }),
   });

@@ -14,7 +14,7 @@ import { doorPki } from "../daemon/door-certs.js";
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), "utf8");
 
-// The names the daemon exports (DESIGN.md, issue 5), plus prom-client's process metrics.
+// The names the daemon exports (docs/design.md, "Metrics"), plus prom-client's process metrics.
 const METRICS = new Set([
   "apigw_diag_probe_success",
   "apigw_diag_address_failure",

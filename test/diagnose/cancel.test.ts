@@ -104,7 +104,7 @@ describe("the CLI interrupted", () => {
       sim.setFaults({ address: { "127.0.0.2": "tls-stall" } });
       const child = spawn(
         process.execPath,
-        ["dist/cli.cjs", ...diagnoseFlags(sim), "--timeout=30s", "--format=json"],
+        ["dist/cli.js", ...diagnoseFlags(sim), "--timeout=30s", "--format=json"],
         {
           stdio: ["ignore", "pipe", "pipe"],
           // The logs (pino, stderr) off: what is left on stderr is the one line for a person.

@@ -151,7 +151,7 @@ describe.skipIf(!support.ok)("network lab: the daemon's /metrics and /probe, scr
     started.push(
       await startInNamespace(
         onprem(),
-        path.join(REPO_ROOT, "dist", "cli.cjs"),
+        path.join(REPO_ROOT, "dist", "cli.js"),
         ["daemon", "--config", config],
         30_000,
         (line) => line.event === "listening",

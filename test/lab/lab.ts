@@ -78,8 +78,8 @@ export function checkSupport(): Support {
   if (created.status !== 0) {
     return { ok: false, reason: `cannot create a network namespace: ${created.stderr.trim()}` };
   }
-  if (!existsSync(path.join(REPO_ROOT, "dist", "cli.cjs"))) {
-    return { ok: false, reason: "dist/cli.cjs is missing: run npm run build" };
+  if (!existsSync(path.join(REPO_ROOT, "dist", "cli.js"))) {
+    return { ok: false, reason: "dist/cli.js is missing: run npm run build" };
   }
   return { ok: true, reason: "" };
 }
@@ -353,7 +353,7 @@ export class Lab {
       "exec",
       this.ns("onprem"),
       process.execPath,
-      path.join(REPO_ROOT, "dist", "cli.cjs"),
+      path.join(REPO_ROOT, "dist", "cli.js"),
       "diagnose",
       ...(options.target ?? [
         "--endpoint",

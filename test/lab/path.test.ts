@@ -217,7 +217,7 @@ describe.skipIf(!support.ok)("network lab: where each address's packets go", () 
         "exec",
         lab.ns("onprem"),
         process.execPath,
-        path.join(REPO_ROOT, "dist", "cli.cjs"),
+        path.join(REPO_ROOT, "dist", "cli.js"),
         "diagnose",
         "--endpoint",
         ENDPOINT,

@@ -18,7 +18,7 @@ import {
 } from "./lab.js";
 
 const support = checkSupport();
-const CLI = path.join(REPO_ROOT, "dist", "cli.cjs");
+const CLI = path.join(REPO_ROOT, "dist", "cli.js");
 
 interface Run {
   code: number | null;

@@ -23,7 +23,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /** The built CLI under a pseudo-terminal: what the terminal received, stdout and stderr alike. */
 function underPty(args: string[]): Promise<{ code: number; screen: string }> {
-  const command = [process.execPath, "dist/cli.cjs", ...args].map(quote).join(" ");
+  const command = [process.execPath, "dist/cli.js", ...args].map(quote).join(" ");
   return new Promise((resolve) => {
     execFile(
       "script",
