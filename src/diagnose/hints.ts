@@ -3,6 +3,7 @@
 // beside it (read it before changing the hint). Hints that depend on context (the access mode,
 // the policy a message names, API Gateway's own message) are pure functions of that data.
 import type { AccessMode, FindingCode, HttpCode, PolicyType } from "../types.js";
+import { AWS_HINTS } from "../aws/hints.js";
 
 // ---- dns -------------------------------------------------------------------------------
 
@@ -167,6 +168,7 @@ export const HINTS: Record<FindingCode, string> = {
   // answers 421 (security policies page above); what a private STRICT refusal looks like is not
   // documented, so the tool compares modes instead of trusting the status alone.
   HTTP_MISDIRECTED: `421 Misdirected Request: the front end refuses this SNI and Host pair (STRICT endpoint access mode of an enhanced security policy, or domain-fronting protection: SNI and Host must name the same host, and a name the mode accepts). The tool compares access modes through the same address to tell which names are accepted. ${STRICT_WAY_OUT}`,
+  ...AWS_HINTS,
 };
 
 // ---- policies: which one refused -------------------------------------------------------

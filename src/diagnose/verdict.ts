@@ -8,6 +8,7 @@ import {
   routingHint,
   stageNotDeployedHint,
 } from "./hints.js";
+import { explainCause } from "../aws/explain.js";
 
 const LAYERS: Layer[] = ["dns", "tcp", "tls", "http"];
 const RANK: Record<Verdict, number> = { healthy: 0, degraded: 1, failing: 2 };
@@ -21,6 +22,9 @@ export function summarize(
   addresses: string[],
   stages: string[],
 ): { verdict: Verdict; primaryCause: PrimaryCause | null } {
+  // The aws layer names resources: it never changes the verdict, only the cause's hint.
+  const all = findings;
+  findings = findings.filter((f) => f.layer !== "aws");
   const working = findings.filter((f) => f.layer === "http" && f.status === "pass");
   const paths = addresses.length * stages.length;
   const failures = findings.filter((f) => f.status === "fail");
@@ -32,7 +36,10 @@ export function summarize(
         : "degraded";
   return {
     verdict,
-    primaryCause: verdict === "healthy" ? null : primaryCause(failures, working, addresses, stages),
+    primaryCause:
+      verdict === "healthy"
+        ? null
+        : explainCause(primaryCause(failures, working, addresses, stages), all),
   };
 }
 
@@ -117,7 +124,7 @@ function crossEvidenceHint(
     workingV4.length > 0 &&
     workingAddresses.every((a) => !isIpv6(a))
   ) {
-    return ipv6OnlyHint(sample.layer, hitA, workingV4, sample.hint);
+    return ipv6OnlyHint(sample.layer as "tcp" | "tls" | "http", hitA, workingV4, sample.hint);
   }
   if (
     (sample.layer === "tcp" || sample.layer === "tls") &&
