@@ -392,7 +392,8 @@ function apiFindings(
   if (target.mode === "domain" && target.domain && target.vpceId && snap.domainAssociations) {
     const assoc = snap.domainAssociations.find(
       (a) =>
-        a.source === target.vpceId && a.domainNameArn.includes(`/domainnames/${target.domain}+`),
+        (a.source === target.vpceId || a.source.endsWith(`/${target.vpceId}`)) &&
+        a.domainNameArn.includes(`/domainnames/${target.domain}+`),
     );
     if (assoc) checked.push(`${target.domain} has an access association with ${target.vpceId}`);
     else
