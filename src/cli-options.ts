@@ -78,6 +78,14 @@ export function targetOptions<T>(y: Argv<T>) {
       describe: "do not fail on certificate errors (reported as such)",
     })
     .option("concurrency", { type: "number", describe: "connections open at once [default: 32]" })
+    .option("aws", {
+      type: "boolean",
+      describe: "read AWS (read-only) to name the resource behind a failure [default: false]",
+    })
+    .option("aws-profile", {
+      type: "string",
+      describe: "AWS profile for --aws (implies it) [default: the SDK's default chain]",
+    })
     .option("config", { type: "string", describe: "config file (YAML or JSON)" });
 }
 

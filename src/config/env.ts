@@ -62,6 +62,8 @@ export function envOverrides(
   set("basePaths", "BASE_PATHS", list);
   set("compareModes", "COMPARE_MODES", bool);
   set("concurrency", "CONCURRENCY", int);
+  set("aws", "AWS", bool);
+  set("awsProfile", "AWS_PROFILE", (v) => v);
   set("interval", "INTERVAL", (v) => v);
   set("listen", "LISTEN", (v) => v);
   set("config", "CONFIG", (v) => v);

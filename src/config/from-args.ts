@@ -24,6 +24,8 @@ export interface ParsedArgs {
   compareOs?: boolean;
   insecure?: boolean;
   concurrency?: number;
+  aws?: boolean;
+  awsProfile?: string;
   config?: string;
   format?: "text" | "json";
   interval?: string;
@@ -60,6 +62,8 @@ export function flagOverrides(a: ParsedArgs): Overrides {
     basePaths: a.basePath,
     compareModes: a.compareModes,
     concurrency: a.concurrency,
+    aws: a.aws,
+    awsProfile: a.awsProfile,
     interval: a.interval,
     listen: a.listen,
   };

@@ -38,6 +38,7 @@ export const DEFAULTS = {
   jitter: 0.1,
   maxConcurrentTargets: 4,
   maxConcurrentProbes: 8,
+  awsRefresh: "10m",
 };
 
 /** What flags or the environment may set; absent means "not given here". */
@@ -61,6 +62,8 @@ export interface Overrides {
   basePaths?: string[];
   compareModes?: boolean;
   concurrency?: number;
+  aws?: boolean;
+  awsProfile?: string;
   interval?: string;
   listen?: string;
 }
@@ -186,7 +189,22 @@ function buildTarget(
     ),
     compareOs: pick("compareOs") ?? file.compareOs ?? true,
     insecure: pick("insecure") ?? file.insecure ?? false,
+    ...awsSettings(pick, file),
   };
+}
+
+/** The aws layer: --aws, or a profile given as a flag or variable, or `aws.enabled`. */
+function awsSettings(
+  pick: <K extends keyof Overrides>(key: K) => Overrides[K],
+  file: FileConfig,
+): Pick<Target, "aws"> {
+  const profile = pick("awsProfile") ?? file.aws?.profile;
+  const enabled = pick("aws") ?? (pick("awsProfile") !== undefined || (file.aws?.enabled ?? false));
+  if (!enabled) return {};
+  if (profile !== undefined && !/^[\x21-\x7e]{1,128}$/.test(profile))
+    throw new UsageError(`aws profile: ${JSON.stringify(profile)} is not a profile name`);
+  const refreshMs = parseDuration(file.aws?.refresh ?? DEFAULTS.awsRefresh, "aws.refresh");
+  return { aws: { ...(profile ? { profile } : {}), refreshMs } };
 }
 
 const SECRET_HEADERS = new Set(["x-api-key", "authorization", "proxy-authorization", "cookie"]);

@@ -65,6 +65,14 @@ export const configSchema = z
     compareModes: z.boolean().optional(),
     family: family.optional(),
     insecure: z.boolean().optional(),
+    aws: z
+      .object({
+        enabled: z.boolean().optional(),
+        profile: z.string().min(1).optional(),
+        refresh: duration.optional(),
+      })
+      .strict()
+      .optional(),
     daemon: z
       .object({
         interval: duration.optional(),

@@ -34,6 +34,7 @@ import type { PathResult, RequestSpec, Resolved } from "./check.js";
 import type { PreparedTarget } from "../config/prepare.js";
 import { buildReport } from "../report/model.js";
 import { summarize } from "./verdict.js";
+import { sourceAddresses } from "../aws/source.js";
 
 export interface RunOptions {
   signal?: AbortSignal;
@@ -78,6 +79,9 @@ export async function diagnoseTarget(
   // Before any phase's clock starts: loading it blocks the event loop, which inside a phase would
   // be reported as the network's time (a DNS answer or a handshake read late). Once per process.
   await preloadHttp();
+  // The optional aws layer (--aws): imported only when on, so a run without it loads no AWS SDK.
+  // It reads AWS while the probes run, and judges what it read once they are done.
+  const aws = target.aws ? await startAwsLayer(target, opts.signal) : undefined;
   const started = now();
   const ctx: ProbeContext = {
     signal: opts.signal ?? new AbortController().signal,
@@ -136,6 +140,10 @@ export async function diagnoseTarget(
   const mismatch = await osFinding;
   // DNS findings first, as they were seen: the comparison belongs with them.
   if (mismatch) findings.splice(dnsFindings, 0, mismatch);
+  if (aws && unfinished.length === 0) {
+    // This host's source address per address: the path layer's addressInfo once it is there.
+    findings.push(...(await aws(addresses, await sourceAddresses(addresses, target.port))));
+  }
   const units = target.requests.map((r) => r.stage);
   const { verdict, primaryCause } = summarize(findings, addresses, units);
   return {
@@ -158,6 +166,12 @@ export async function diagnoseTarget(
 }
 
 const INTERRUPTED = "the run was interrupted before this check";
+
+/** Imported only when the aws layer is on: a run without it loads no AWS SDK. */
+async function startAwsLayer(target: PreparedTarget, signal: AbortSignal | undefined) {
+  const { startAws } = await import("../aws/layer.js");
+  return startAws(target, signal ?? new AbortController().signal);
+}
 
 /** The custom domain's own DNS failures: the private hosted zone and its forwarding first. */
 function withDomainHints(findings: Finding[]): void {
