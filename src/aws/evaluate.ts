@@ -64,7 +64,7 @@ export function evaluateAws(
     out.push(
       finding("AWS_OK", "what was read from AWS agrees with the probes", "", {
         checked,
-        ...(notEvaluated.length ? { notEvaluated } : {}),
+        ...(notEvaluated.length ? { notEvaluated: [...new Set(notEvaluated)] } : {}),
       }),
     );
   return out;
@@ -472,13 +472,5 @@ function policyFindings(
       ),
     );
   }
-  return [...new Set(notEvaluated)].length !== notEvaluated.length
-    ? dedupe(out, notEvaluated)
-    : out;
-}
-
-function dedupe(out: AwsFinding[], notEvaluated: string[]): AwsFinding[] {
-  const unique = [...new Set(notEvaluated)];
-  notEvaluated.splice(0, notEvaluated.length, ...unique);
   return out;
 }

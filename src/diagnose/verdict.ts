@@ -18,13 +18,12 @@ export function worstVerdict(verdicts: Verdict[]): Verdict {
 }
 
 export function summarize(
-  findings: Finding[],
+  all: Finding[],
   addresses: string[],
   stages: string[],
 ): { verdict: Verdict; primaryCause: PrimaryCause | null } {
   // The aws layer names resources: it never changes the verdict, only the cause's hint.
-  const all = findings;
-  findings = findings.filter((f) => f.layer !== "aws");
+  const findings = all.filter((f) => f.layer !== "aws");
   const working = findings.filter((f) => f.layer === "http" && f.status === "pass");
   const paths = addresses.length * stages.length;
   const failures = findings.filter((f) => f.status === "fail");
