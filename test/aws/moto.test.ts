@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { Report, TargetReport } from "../../src/types.js";
-import { cli, diagnoseFlags } from "../run-cli.js";
+import { cli, cliEnv, diagnoseFlags } from "../run-cli.js";
 import { awsEnv, motoAvailable, seed, startMoto, type Moto, type Seeded } from "./moto.js";
 
 const CI = process.env.CI === "true";
@@ -246,6 +246,50 @@ describe.runIf(available || CI)("the aws layer where moto has no model: document
     expect(t.primaryCause?.hint).toContain(
       `no domain name access association with ${seeded.vpceId}`,
     );
+  }, 60_000);
+
+  it("the daemon reads AWS once per aws.refresh, not every interval, and says nothing on stderr", async () => {
+    const { spawn } = await import("node:child_process");
+    const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { simulatorConfig, waitFor } = await import("../daemon/helpers.js");
+    const dir = mkdtempSync(path.join(os.tmpdir(), "apigw-aws-daemon-"));
+    const config = path.join(dir, "daemon.yaml");
+    const yaml = simulatorConfig(strict, { stages: ["prod"], interval: "100ms", timeout: "2s" });
+    writeFileSync(config, `${yaml}aws:\n  enabled: true\n  refresh: 10m\n`);
+    const before = fake.requests.length;
+    const proc = spawn(process.execPath, ["dist/cli.cjs", "daemon", "--config", config], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: cliEnv({ ...env(), APIGW_DIAG_LOG_LEVEL: "info" }),
+    });
+    const runs: string[] = [];
+    let stderr = "";
+    proc.stdout.on("data", (c: Buffer) =>
+      runs.push(
+        ...c
+          .toString()
+          .split("\n")
+          .filter((l) => l.includes('"event":"run"')),
+      ),
+    );
+    proc.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    try {
+      await waitFor("five runs", () => runs.length >= 5 || undefined, 30_000);
+      const got = fake.requests
+        .slice(before)
+        .filter((r) => r.startsWith(`GET /restapis/${STRICT_API}`));
+      // One GetRestApi and one GetStages for the whole daemon so far.
+      expect([...got].sort()).toEqual([
+        `GET /restapis/${STRICT_API}`,
+        `GET /restapis/${STRICT_API}/stages`,
+      ]);
+      expect(stderr).toBe("");
+    } finally {
+      proc.kill("SIGTERM");
+      await new Promise((r) => proc.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it("never writes: every request to API Gateway was a GET", () => {
