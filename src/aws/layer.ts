@@ -51,7 +51,7 @@ export async function startAws(target: PreparedTarget, signal: AbortSignal): Pro
   // A cancelled read is not kept: the next run reads again.
   reading.then(
     (s) => {
-      if (s.unreadable.some((u) => u.error === "cancelled")) cache.delete(key);
+      if (s.unreadable.some((u) => u.error.startsWith("AbortError"))) cache.delete(key);
     },
     () => cache.delete(key),
   );

@@ -165,15 +165,21 @@ async function bounded<T>(
   req: { timeoutMs: number; signal: AbortSignal },
 ): Promise<T> {
   const signal = AbortSignal.any([req.signal, AbortSignal.timeout(req.timeoutMs)]);
+  // Whoever notices the abort first (the SDK or this), the error says which it was.
+  const why = () =>
+    req.signal.aborted
+      ? Object.assign(new Error("cancelled"), { name: "AbortError" })
+      : Object.assign(new Error(`no answer within ${req.timeoutMs} ms`), { name: "TimeoutError" });
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () =>
-      reject(new Error(req.signal.aborted ? "cancelled" : `no answer within ${req.timeoutMs} ms`));
+    onAbort = () => reject(why());
     if (signal.aborted) onAbort();
     else signal.addEventListener("abort", onAbort, { once: true });
   });
   try {
     return await Promise.race([send(signal), aborted]);
+  } catch (err) {
+    throw signal.aborted ? why() : err;
   } finally {
     if (onAbort) signal.removeEventListener("abort", onAbort);
   }

@@ -13,18 +13,25 @@ afterAll(async () => {
 
 /** The built CLI with the counter preloaded; AWS reads go to a closed loopback port. */
 function run(extra: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number; sdkFiles: number; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      ["--require", "./test/aws/sdk-loaded.cjs", "dist/cli.cjs", ...diagnoseFlags(sim), ...extra],
-      { env: cliEnv({ APIGW_DIAG_COMPARE_OS: "false", ...env }), timeout: 20_000 },
-      (err, _stdout, stderr) => {
-        const line = stderr.split("\n").find((l) => l.includes('"awsSdkFiles"')) ?? "{}";
-        const { awsSdkFiles } = JSON.parse(line) as { awsSdkFiles?: number };
-        resolve({ code: err ? Number(err.code) : 0, sdkFiles: awsSdkFiles ?? -1, stderr });
-      },
-    );
-  });
+  return new Promise<{ code: number; sdkFiles: number; stderr: string; stdout: string }>(
+    (resolve) => {
+      execFile(
+        process.execPath,
+        ["--require", "./test/aws/sdk-loaded.cjs", "dist/cli.cjs", ...diagnoseFlags(sim), ...extra],
+        { env: cliEnv({ APIGW_DIAG_COMPARE_OS: "false", ...env }), timeout: 20_000 },
+        (err, stdout, stderr) => {
+          const line = stderr.split("\n").find((l) => l.includes('"awsSdkFiles"')) ?? "{}";
+          const { awsSdkFiles } = JSON.parse(line) as { awsSdkFiles?: number };
+          resolve({
+            code: err ? Number(err.code) : 0,
+            sdkFiles: awsSdkFiles ?? -1,
+            stderr,
+            stdout,
+          });
+        },
+      );
+    },
+  );
 }
 
 const NO_AWS = {
@@ -66,4 +73,38 @@ describe("nothing from the SDK on stderr", () => {
     },
     30_000,
   );
+});
+
+describe("every AWS call is bounded by the run's timeout", () => {
+  it("an AWS endpoint that accepts and never answers: AWS_UNREADABLE after about one timeout", async () => {
+    const net = await import("node:net");
+    const held = new Set<import("node:net").Socket>();
+    const silent = net.createServer((s) => held.add(s));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const { port } = silent.address() as import("node:net").AddressInfo;
+    try {
+      const started = Date.now();
+      const r = await run(["--format=json", "--aws", "--timeout=1s"], {
+        ...NO_AWS,
+        AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+        AWS_ACCESS_KEY_ID: "AKIDTEST",
+        AWS_SECRET_ACCESS_KEY: "test",
+      });
+      const wallMs = Date.now() - started;
+      expect(r.code).toBe(0);
+      expect(held.size).toBeGreaterThan(0); // the calls did reach it
+      const report = JSON.parse(r.stdout) as import("../../src/types.js").Report;
+      const unreadable = report.targets[0]!.findings.filter((f) => f.code === "AWS_UNREADABLE");
+      expect(unreadable.map((f) => f.layer === "aws" && f.evidence.error)).toEqual([
+        "TimeoutError: no answer within 1000 ms",
+      ]);
+      // One round of reads (the endpoint's was not read, so no second round), each cut at 1 s;
+      // the bound is the behaviour: at least twice the margin, process start included.
+      expect(wallMs).toBeLessThan(6_000);
+      expect(r.stderr).not.toContain("NodeVersionSupportWarning");
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  }, 30_000);
 });
