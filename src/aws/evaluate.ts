@@ -59,7 +59,15 @@ export function evaluateAws(
     out.push(...networkFindings(snap, address, source, checked, notEvaluated));
   }
   out.push(...endpointFindings(snap, target, checked));
-  out.push(...apiFindings(snap, target, [...sources.values()][0], checked, notEvaluated));
+  out.push(
+    ...apiFindings(
+      snap,
+      target,
+      [...sources.values()].find((s) => s !== undefined),
+      checked,
+      notEvaluated,
+    ),
+  );
   if (!out.some((f) => f.status === "fail") && (checked.length > 0 || notEvaluated.length > 0))
     out.push(
       finding("AWS_OK", "what was read from AWS agrees with the probes", "", {
@@ -345,7 +353,7 @@ function apiFindings(
         finding(
           "AWS_API_NOT_PRIVATE",
           `API ${id} has endpoint type ${api.endpointTypes.join(", ") || "none"}, not PRIVATE`,
-          `API ${id} is ${api.endpointTypes.join(", ") || "not"} PRIVATE: an execute-api interface endpoint reaches private APIs only. Change API ${id}'s endpoint type to PRIVATE (with a resource policy for ${target.vpceId ?? "the endpoint"}) and redeploy, or call it over its public name.`,
+          `API ${id} is ${api.endpointTypes.join(", ") || "of no endpoint type"}, not PRIVATE: an execute-api interface endpoint reaches private APIs only. Change API ${id}'s endpoint type to PRIVATE (with a resource policy for ${target.vpceId ?? "the endpoint"}) and redeploy, or call it over its public name.`,
           { resource: id },
         ),
       );

@@ -334,6 +334,41 @@ describe("evaluateAws", () => {
     expect(fails.map((x) => [x.code, x.stage])).toEqual([[code, stage]]);
   });
 
+  it("says what the API's endpoint type is and what to change", () => {
+    const snap = {
+      ...SNAP,
+      routeTables: [TABLES[0]!],
+      api: { ...SNAP.api!, endpointTypes: ["REGIONAL"] },
+    };
+    const [f] = evaluateAws(snap, TARGET, ["10.20.1.10"], sources("10.250.0.5"));
+    expect(f?.hint).toMatch(/^API a1b2c3d4e5 is REGIONAL, not PRIVATE: .*endpoint type to PRIVATE/);
+  });
+
+  it("judges aws:VpcSourceIp with the first source address known", () => {
+    const policy = JSON.stringify({
+      Statement: [
+        {
+          Effect: "Allow",
+          Principal: "*",
+          Action: "execute-api:Invoke",
+          Resource: "execute-api:/*",
+          Condition: { IpAddress: { "aws:VpcSourceIp": "10.250.0.0/16" } },
+        },
+      ],
+    });
+    const snap = { ...SNAP, routeTables: [TABLES[0]!], api: { ...SNAP.api!, policy } };
+    const known = new Map<string, string | undefined>([
+      ["10.20.9.9", undefined],
+      ["10.20.1.10", "10.250.0.5"],
+    ]);
+    const f = evaluateAws(snap, TARGET, ["10.20.9.9", "10.20.1.10"], known);
+    expect(f.filter((x) => x.status === "fail")).toEqual([]);
+    // Evaluated, not merely left unknown: the Allow is what decided.
+    expect(f.at(-1)?.evidence.checked).toContain(
+      "API a1b2c3d4e5 policy allows vpce-0abc (statement 1) for prod",
+    );
+  });
+
   it("STRICT is no finding in host mode, which it accepts", () => {
     const f = evaluateAws(
       { ...SNAP, routeTables: [TABLES[0]!], api: { ...SNAP.api!, endpointAccessMode: "STRICT" } },
