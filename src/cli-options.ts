@@ -89,6 +89,14 @@ export function targetOptions<T>(y: Argv<T>) {
       array: true,
       describe: "interface traffic to the endpoint must leave by (repeatable; PATH_UNEXPECTED)",
     })
+    .option("aws", {
+      type: "boolean",
+      describe: "read AWS (read-only) to name the resource behind a failure [default: false]",
+    })
+    .option("aws-profile", {
+      type: "string",
+      describe: "AWS profile for --aws (implies it) [default: the SDK's default chain]",
+    })
     .option("config", { type: "string", describe: "config file (YAML or JSON)" });
 }
 

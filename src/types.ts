@@ -2,7 +2,7 @@
 // (docs/design.md): change them only with a schemaVersion bump.
 import type { DnsObservation } from "./probes/dns.js";
 
-export type Layer = "dns" | "path" | "tcp" | "tls" | "http";
+export type Layer = "dns" | "path" | "tcp" | "tls" | "http" | "aws";
 export type FindingStatus = "pass" | "warn" | "fail";
 export type Verdict = "healthy" | "degraded" | "failing";
 export type AccessMode = "header" | "host" | "alias" | "domain";
@@ -52,6 +52,18 @@ export const FINDING_CODES = [
   "HTTP_MODE_REJECTED",
   "HTTP_DOMAIN_FORBIDDEN",
   "HTTP_MISDIRECTED",
+  "AWS_OK",
+  "AWS_SG_BLOCKS_SOURCE",
+  "AWS_NACL_BLOCKS",
+  "AWS_NO_RETURN_ROUTE",
+  "AWS_ENDPOINT_STATE",
+  "AWS_API_NOT_PRIVATE",
+  "AWS_STAGE_MISSING",
+  "AWS_POLICY_EXCLUDES_ENDPOINT",
+  "AWS_DEFAULT_ENDPOINT_DISABLED",
+  "AWS_ACCESS_MODE_STRICT",
+  "AWS_NO_DOMAIN_ASSOCIATION",
+  "AWS_UNREADABLE",
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 
@@ -252,7 +264,7 @@ export interface HttpFinding extends FindingBase {
 }
 
 /** A finding's evidence is typed by its layer: narrow on `layer` to read it. */
-export type Finding = DnsFinding | PathFinding | TcpFinding | TlsFinding | HttpFinding;
+export type Finding = DnsFinding | PathFinding | TcpFinding | TlsFinding | HttpFinding | AwsFinding;
 export type FindingOf<L extends Layer> = Extract<Finding, { layer: L }>;
 export type Evidence = Finding["evidence"];
 
@@ -298,6 +310,8 @@ export interface Target {
   insecure: boolean;
   /** Traffic to the endpoint must leave this way (Direct Connect); absent: no expectation. */
   expectPath?: ExpectPath;
+  /** The optional aws layer (--aws, config `aws.enabled`): absent when off. */
+  aws?: AwsSettings;
 }
 
 export interface PrimaryCause {
@@ -397,4 +411,40 @@ export const SECRET_HEADERS: readonly string[] = [
 /** An error the user caused (bad flag, bad config, bad input): one line, exit 3, no stack. */
 export class UsageError extends Error {
   override readonly name = "UsageError";
+}
+
+/** The aws layer's settings: the SDK's default credential chain, or this profile. */
+export interface AwsSettings {
+  profile?: string;
+  /** The daemon reads AWS again after this long, not every interval. */
+  refreshMs: number;
+}
+
+export type AwsCode = LayerCode<"aws">;
+
+/** What the aws layer read and judged: resource ids, the rules that decided, what it could not read. */
+export interface AwsEvidence {
+  /** The AWS resource the finding is about (sg-, acl-, rtb-, vpce-, the API id, a domain). */
+  resource?: string;
+  /** Resources of the same kind that were checked too (an endpoint's security groups). */
+  resources?: string[];
+  subnet?: string;
+  az?: string;
+  /** This host's source address toward the endpoint address: what the rules were judged against. */
+  source?: string;
+  /** The rule that decided (`NACL rule 90 deny`, `0.0.0.0/0 -> igw-...`), or the 443 rules seen. */
+  rules?: string[];
+  /** AWS_UNREADABLE: the actions that could not be read, and why. */
+  actions?: string[];
+  error?: string;
+  /** Policy conditions and references the tool does not evaluate: listed, never guessed. */
+  notEvaluated?: string[];
+  /** What was read and found in agreement (AWS_OK). */
+  checked?: string[];
+}
+
+export interface AwsFinding extends FindingBase {
+  layer: "aws";
+  code: AwsCode;
+  evidence: AwsEvidence;
 }

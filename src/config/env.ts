@@ -64,6 +64,8 @@ export function envOverrides(
   set("concurrency", "CONCURRENCY", int);
   set("expectSources", "EXPECT_SOURCES", list);
   set("expectInterfaces", "EXPECT_INTERFACES", list);
+  set("aws", "AWS", bool);
+  set("awsProfile", "AWS_PROFILE", (v) => v);
   set("interval", "INTERVAL", (v) => v);
   set("listen", "LISTEN", (v) => v);
   set("webConfig", "WEB_CONFIG", (v) => v);

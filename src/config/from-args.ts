@@ -26,6 +26,8 @@ export interface ParsedArgs {
   concurrency?: number;
   expectSource?: string[];
   expectInterface?: string[];
+  aws?: boolean;
+  awsProfile?: string;
   config?: string;
   format?: "text" | "json";
   interval?: string;
@@ -65,6 +67,8 @@ export function flagOverrides(a: ParsedArgs): Overrides {
     concurrency: a.concurrency,
     expectSources: a.expectSource,
     expectInterfaces: a.expectInterface,
+    aws: a.aws,
+    awsProfile: a.awsProfile,
     interval: a.interval,
     listen: a.listen,
     webConfig: a.webConfig,

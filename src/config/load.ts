@@ -40,6 +40,7 @@ export const DEFAULTS = {
   jitter: 0.1,
   maxConcurrentTargets: 4,
   maxConcurrentProbes: 8,
+  awsRefresh: "10m",
 };
 
 /** What flags or the environment may set; absent means "not given here". */
@@ -65,6 +66,8 @@ export interface Overrides {
   concurrency?: number;
   expectSources?: string[];
   expectInterfaces?: string[];
+  aws?: boolean;
+  awsProfile?: string;
   interval?: string;
   listen?: string;
   webConfig?: string;
@@ -198,7 +201,22 @@ function buildTarget(
       pick("expectSources") ?? file.expectPath?.sources,
       pick("expectInterfaces") ?? file.expectPath?.interfaces,
     ),
+    ...awsSettings(pick, file),
   };
+}
+
+/** The aws layer: --aws, or a profile given as a flag or variable, or `aws.enabled`. */
+function awsSettings(
+  pick: <K extends keyof Overrides>(key: K) => Overrides[K],
+  file: FileConfig,
+): Pick<Target, "aws"> {
+  const profile = pick("awsProfile") ?? file.aws?.profile;
+  const enabled = pick("aws") ?? (pick("awsProfile") !== undefined || (file.aws?.enabled ?? false));
+  if (!enabled) return {};
+  if (profile !== undefined && !/^[\x21-\x7e]{1,128}$/.test(profile))
+    throw new UsageError(`aws profile: ${JSON.stringify(profile)} is not a profile name`);
+  const refreshMs = parseDuration(file.aws?.refresh ?? DEFAULTS.awsRefresh, "aws.refresh");
+  return { aws: { ...(profile ? { profile } : {}), refreshMs } };
 }
 
 const SECRET = new Set(SECRET_HEADERS);

@@ -72,6 +72,14 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    aws: z
+      .object({
+        enabled: z.boolean().optional(),
+        profile: z.string().min(1).optional(),
+        refresh: duration.optional(),
+      })
+      .strict()
+      .optional(),
     daemon: z
       .object({
         interval: duration.optional(),

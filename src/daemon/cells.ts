@@ -6,7 +6,7 @@ import type { Finding, Layer, TargetReport } from "../types.js";
 /** Addresses per target that get their own series; DNS answers beyond this are not labelled. */
 export const MAX_ADDRESSES_PER_TARGET = 16;
 
-const LAYER_ORDER: Record<Layer, number> = { dns: 0, path: 1, tcp: 2, tls: 3, http: 4 };
+const LAYER_ORDER: Record<Layer, number> = { dns: 0, path: 1, tcp: 2, tls: 3, http: 4, aws: 5 };
 
 export interface Cell {
   /** "" when DNS gave no usable address: the path stopped before any address. */
@@ -57,6 +57,7 @@ function cell(report: TargetReport, address: string, stage: string): Cell {
     (f) =>
       f.status === "fail" &&
       f.layer !== "dns" &&
+      f.layer !== "aws" && // names a resource, is not a failure of the path
       f.address === address &&
       (f.stage === stage || f.stage === undefined),
   );

@@ -257,7 +257,8 @@ export function phaseSamples(findings: Finding[]): [Phase, number][] {
     if (f.layer === "tcp") add("connect", t.connect);
     if (f.layer === "tls") add("tls", t.tls);
     if (f.layer === "http") add("ttfb", t.ttfb);
-    const lastOfPath = f.layer === "http" || (f.status === "fail" && f.layer !== "dns");
+    const lastOfPath =
+      f.layer === "http" || (f.status === "fail" && f.layer !== "dns" && f.layer !== "aws");
     if (lastOfPath) add("total", t.total);
   }
   return out;

@@ -6,6 +6,7 @@ import { X509Certificate } from "node:crypto";
 import { createSecureContext, type SecureContextOptions } from "node:tls";
 import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
+import { exportsOf } from "../interop.js";
 import { UsageError } from "../types.js";
 
 /** exporter-toolkit's client_auth_type values (Go's crypto/tls ClientAuthType names). */
@@ -134,11 +135,8 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
 }
 
 async function parseYamlText(text: string, file: string): Promise<unknown> {
-  // yaml only when a web config is given: a daemon without one does not hold it. The named export
-  // is taken from the module or its default: bundled, a CommonJS package's dynamic import may
-  // carry it on `default` only.
-  const yaml = await import("yaml");
-  const parse = yaml.parse ?? (yaml as unknown as { default: typeof yaml }).default.parse;
+  // yaml only when a web config is given: a daemon without one does not hold it.
+  const { parse } = exportsOf(await import("yaml"));
   try {
     return parse(text, { maxAliasCount: 100 }) ?? {};
   } catch (err) {

@@ -101,6 +101,9 @@ export async function diagnoseTarget(
   // Before any phase's clock starts: loading it blocks the event loop, which inside a phase would
   // be reported as the network's time (a DNS answer or a handshake read late). Once per process.
   await preloadHttp();
+  // The optional aws layer (--aws): imported only when on, so a run without it loads no AWS SDK.
+  // It reads AWS while the probes run, and judges what it read once they are done.
+  const aws = target.aws ? await startAwsLayer(target, opts.signal) : undefined;
   const started = now();
   const ctx: ProbeContext = {
     signal: opts.signal ?? new AbortController().signal,
@@ -184,6 +187,11 @@ export async function diagnoseTarget(
   ];
   const firstAboveDns = all.findIndex((f) => f.layer !== "dns");
   all.splice(firstAboveDns < 0 ? all.length : firstAboveDns, 0, ...paths.findings);
+  if (aws && unfinished.length === 0) {
+    // This host's source address toward each endpoint address, from the path layer.
+    const sources = new Map(paths.addressInfo.map((i) => [i.address, i.source ?? undefined]));
+    all.push(...(await aws(addresses, sources)));
+  }
   const units = target.requests.map((r) => r.stage);
   const { verdict, primaryCause } = summarize(all, addresses, units);
   return {
@@ -296,6 +304,12 @@ async function checkTls12(
 }
 
 const INTERRUPTED = "the run was interrupted before this check";
+
+/** Imported only when the aws layer is on: a run without it loads no AWS SDK. */
+async function startAwsLayer(target: PreparedTarget, signal: AbortSignal | undefined) {
+  const { startAws } = await import("../aws/layer.js");
+  return startAws(target, signal ?? new AbortController().signal);
+}
 
 /** The custom domain's own DNS failures: the private hosted zone and its forwarding first. */
 function withDomainHints(findings: Finding[]): void {

@@ -8,16 +8,19 @@ import {
   routingHint,
   stageNotDeployedHint,
 } from "./hints.js";
+import { explainCause } from "../aws/explain.js";
 
 const LAYERS: Layer[] = ["dns", "path", "tcp", "tls", "http"];
 // Defined beside the Verdict type, for the report model too (report/ does not import diagnose/).
 export { worstVerdict } from "../types.js";
 
 export function summarize(
-  findings: Finding[],
+  all: Finding[],
   addresses: string[],
   stages: string[],
 ): { verdict: Verdict; primaryCause: PrimaryCause | null } {
+  // The aws layer names resources: it never changes the verdict, only the cause's hint.
+  const findings = all.filter((f) => f.layer !== "aws");
   const working = findings.filter((f) => f.layer === "http" && f.status === "pass");
   const paths = addresses.length * stages.length;
   const failures = findings.filter((f) => f.status === "fail");
@@ -29,7 +32,10 @@ export function summarize(
         : "degraded";
   return {
     verdict,
-    primaryCause: verdict === "healthy" ? null : primaryCause(failures, working, addresses, stages),
+    primaryCause:
+      verdict === "healthy"
+        ? null
+        : explainCause(primaryCause(failures, working, addresses, stages), all),
   };
 }
 
@@ -115,7 +121,7 @@ function crossEvidenceHint(
     workingV4.length > 0 &&
     workingAddresses.every((a) => !isIpv6(a))
   ) {
-    return ipv6OnlyHint(sample.layer, hitA, workingV4, sample.hint);
+    return ipv6OnlyHint(sample.layer as "tcp" | "tls" | "http", hitA, workingV4, sample.hint);
   }
   if (
     (sample.layer === "tcp" || sample.layer === "tls") &&

@@ -84,6 +84,7 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
   lines.push("", ...table(t, paint));
   lines.push(...comparisons(t, paint));
   lines.push(...httpDetails(t, paint));
+  lines.push(...awsLines(t, paint));
   for (const u of t.unfinished) {
     const where = u.resolver ?? ([u.address, u.stage].filter(Boolean).join(" ") || "all");
     lines.push(paint("yellow", `  not finished on ${where}: ${u.layer} (interrupted)`));
@@ -95,6 +96,20 @@ function renderTarget(t: TargetReport, paint: (c: Color, s: string) => string): 
     );
   }
   return lines;
+}
+
+/** The aws layer (--aws): what it found, each with the resource and the change. */
+function awsLines(t: TargetReport, paint: (c: Color, s: string) => string): string[] {
+  const lines: string[] = [];
+  for (const f of t.findings) {
+    if (f.layer !== "aws") continue;
+    lines.push(`  aws  ${mark(f, paint)} ${f.code} ${printable(f.message)}`);
+    if (f.status !== "pass") lines.push(paint("dim", `       fix: ${printable(f.hint)}`));
+    const skipped = f.evidence.notEvaluated ?? [];
+    if (skipped.length)
+      lines.push(paint("dim", `       not evaluated: ${printable(skipped.join("; "))}`));
+  }
+  return lines.length ? ["", ...lines] : [];
 }
 
 /** What the other access modes answered through the same address, when the tool compared. */

@@ -24,6 +24,7 @@ function finding(
   if (layer === "path") return { ...common, layer, code: c, evidence: {} };
   if (layer === "tcp") return { ...common, layer, code: c, evidence: { port: 443 } };
   if (layer === "tls") return { ...common, layer, code: c, evidence: { servername: "s" } };
+  if (layer === "aws") return { ...common, layer, code: c, evidence: {} };
   return { ...common, layer, code: c, evidence: { request: "GET /" } };
 }
 

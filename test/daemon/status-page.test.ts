@@ -34,6 +34,7 @@ function finding(
   if (layer === "tcp") return { ...common, layer, code: c, evidence: { port: 443 } };
   if (layer === "tls")
     return { ...common, layer, code: c, evidence: { servername: "s", ...extra.cert } };
+  if (layer === "aws") return { ...common, layer, code: c, evidence: {} };
   return { ...common, layer, code: c, evidence: { request: "GET /" } };
 }
 
