@@ -59,8 +59,8 @@ export function tlsTimeoutHint(mtu?: number | null): string {
 // (endpoint access mode: STRICT uses SNI host matching; private APIs then take private DNS names
 // and custom domain names only; any SecurityPolicy_* is an enhanced policy) and
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-security-policies-update.html
-// (a change of security policy or access mode takes about 15 minutes to propagate). Issue 23 and
-// DESIGN.md read the security-policy page as: from STRICT to BASIC the endpoint is unavailable for
+// (a change of security policy or access mode takes about 15 minutes to propagate). The design
+// (docs/design.md) reads the security-policy page as: from STRICT to BASIC the endpoint is unavailable for
 // about 15 minutes, for every client: so BASIC is never the first advice.
 const STRICT_WAY_OUT =
   "Move these clients to the API's private DNS name ({apiId}.execute-api.<region>.amazonaws.com, --mode host) or to the custom domain name. Switching the API to BASIC endpoint access mode makes the endpoint unavailable for about 15 minutes, for the clients that work now too: plan it as a change, not an incident fix.";
