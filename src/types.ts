@@ -448,3 +448,18 @@ export interface AwsFinding extends FindingBase {
   code: AwsCode;
   evidence: AwsEvidence;
 }
+
+// What a run is waiting for (diagnose/pending.ts tells it; report/progress.ts shows it).
+/** A check the run has started and not finished. */
+export interface PendingCheck {
+  layer: Layer;
+  address?: string;
+  stage?: string;
+  /** For dns: the resolver asked, `host:port`. */
+  resolver?: string;
+  /** The phase's own budget: the check ends by then. */
+  timeoutMs: number;
+}
+
+/** Told when a check starts; `settled` settles (either way) when it ends. */
+export type OnPending = (check: PendingCheck, settled: Promise<unknown>) => void;

@@ -1,7 +1,7 @@
 // The aws layer's judgement: what was read (a snapshot) against this run's addresses, their source
 // addresses and the target. Pure functions of data; every rule a table-driven unit test.
 import type { AccessMode, AwsCode, AwsEvidence, AwsFinding } from "../types.js";
-import { AWS_HINTS } from "../diagnose/hints.js";
+import { AWS_HINTS } from "../hints.js";
 import { cidrContains, prefixLength } from "./cidr.js";
 import { evaluatePolicy, parsePolicy } from "./policy.js";
 import type { AclEntry, AwsSnapshot, RouteTable, SecurityGroup, Subnet } from "./snapshot.js";

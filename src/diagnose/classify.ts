@@ -31,7 +31,7 @@ import {
   messageHint,
   policyHint,
   type NameKind,
-} from "./hints.js";
+} from "../hints.js";
 
 /** Phase timings are kept to 0.1 ms; a sum of two would otherwise show float noise in JSON. */
 const sum = (a: number, b: number): number => Math.round((a + b) * 10) / 10;

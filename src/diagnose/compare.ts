@@ -14,7 +14,7 @@
 // this decides on what the other names answer, never on the refusal's text.
 import type { AccessMode, Finding, FindingCode, HttpFinding, ModeAnswer } from "../types.js";
 import { finding } from "./classify.js";
-import { FORBIDDEN_IN_EVERY_MODE } from "./hints.js";
+import { FORBIDDEN_IN_EVERY_MODE } from "../hints.js";
 import type { PreparedTarget } from "../config/prepare.js";
 import type { PathResult, RequestSpec, Resolved } from "./check.js";
 

@@ -15,7 +15,7 @@ import {
   type Resolver,
 } from "../types.js";
 import { finding } from "./classify.js";
-import { pathFactHint } from "./hints.js";
+import { pathFactHint } from "../hints.js";
 
 /** The region's AZ letters asked for: every commercial region's AZs fall within a..f. */
 export const AZ_LETTERS = ["a", "b", "c", "d", "e", "f"] as const;

@@ -25,7 +25,7 @@ import { compareModes, domainElsewhere, type ComparisonCache, type Send } from "
 import { parseEndpoint } from "../config/names.js";
 import { splitByFamily } from "./family.js";
 import { answeringResolver, pathLayer, withPathFacts } from "./path.js";
-import { DOMAIN_NOT_RESOLVED } from "./hints.js";
+import { DOMAIN_NOT_RESOLVED } from "../hints.js";
 import {
   classifyDns,
   classifyHttp,

@@ -7,7 +7,7 @@ import {
   oneZoneHint,
   routingHint,
   stageNotDeployedHint,
-} from "./hints.js";
+} from "../hints.js";
 import { explainCause } from "../aws/explain.js";
 
 const LAYERS: Layer[] = ["dns", "path", "tcp", "tls", "http"];

@@ -3,7 +3,7 @@
 // before the report. Written with Node's readline cursor functions; nothing at all where
 // stderr is not a terminal (a pipe, a log, a container), so no log or JSON ever holds it.
 import { clearLine, cursorTo } from "node:readline";
-import type { OnPending, PendingCheck } from "../diagnose/pending.js";
+import type { OnPending, PendingCheck } from "../types.js";
 import { now } from "../probes/context.js";
 
 /** What the line needs of a stream: a terminal's columns, and readline's cursor moves on it. */

@@ -10,7 +10,7 @@ import {
   withPathFacts,
   zonalNames,
 } from "../../src/diagnose/path.js";
-import { HINTS } from "../../src/diagnose/hints.js";
+import { HINTS } from "../../src/hints.js";
 import { finding } from "../../src/diagnose/classify.js";
 import { summarize } from "../../src/diagnose/verdict.js";
 import { startDnsServer, type DnsServer } from "../../src/simulator/dns-server.js";

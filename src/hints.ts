@@ -9,7 +9,7 @@ import type {
   FindingCode,
   HttpCode,
   PolicyType,
-} from "../types.js";
+} from "./types.js";
 
 // ---- dns -------------------------------------------------------------------------------
 
