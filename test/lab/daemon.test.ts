@@ -81,6 +81,9 @@ function prometheusConfig(): string {
   ) as {
     global: Record<string, string>;
     scrape_configs: {
+      scheme?: string;
+      tls_config?: unknown;
+      basic_auth?: unknown;
       scrape_interval: string;
       scrape_timeout: string;
       static_configs: unknown[];
@@ -92,6 +95,11 @@ function prometheusConfig(): string {
   job.scrape_interval = "5s";
   job.scrape_timeout = "4s"; // a black hole costs one 2 s timeout
   job.static_configs = [{ targets: [ENDPOINT], labels: { module: "lab" } }];
+  // The lab's daemon has no web config: plain HTTP, no auth (the door has tests of its own, with
+  // this same Prometheus: test/daemon/door-clients.test.ts).
+  delete job.scheme;
+  delete job.tls_config;
+  delete job.basic_auth;
   const daemon = job.relabel_configs.find((r) => r.target_label === "__address__");
   if (!daemon) throw new Error("the example has no __address__ relabelling");
   daemon.replacement = `127.0.0.1:${DAEMON_PORT}`;

@@ -228,7 +228,7 @@ describe.skipIf(!support.ok)("network lab: issue 23's checks against real faults
         [ADDR.endpointB6]: "dualstack",
       });
       for (const address of v6) {
-        expect(codes(d, { address }), why).toEqual(["HTTP_OK", "TCP_OK", "TLS_OK"]);
+        expect(codes(d, { address }), why).toEqual(["HTTP_OK", "PATH_OK", "TCP_OK", "TLS_OK"]);
       }
       expect(d.report.targets[0]?.addresses?.sort(), why).toEqual(v6);
       expect(d.report.verdict, why).toBe("healthy");

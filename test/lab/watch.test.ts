@@ -86,6 +86,7 @@ describe.skipIf(!support.ok)("macOS-like loopback: 127.0.0.1/32 alone", () => {
     expect(report.verdict).toBe("degraded");
     for (const address of ["127.0.0.1", "::1"])
       expect(t?.findings.filter((f) => f.address === address).map((f) => f.code)).toEqual([
+        "PATH_OK",
         "TCP_OK",
         "TLS_OK",
         "HTTP_OK",
