@@ -215,6 +215,19 @@ export async function diagnoseTarget(
   };
 }
 
+/** A and AAAA of `name`, asked of one resolver at once. */
+function askAddresses(
+  ctx: ProbeContext,
+  name: string,
+  resolver: Parameters<typeof probeDns>[1]["resolver"],
+): Promise<DnsObservation[]> {
+  return Promise.all(
+    (["A", "AAAA"] as const).map((type) =>
+      probeDns(ctx, { name, type, resolver, maxCnames: MAX_CNAMES, maxAddresses: MAX_ADDRESSES }),
+    ),
+  );
+}
+
 /** Ten characters as API Gateway's ids have: a name no API has, asked fresh on every run. */
 function madeUpApiId(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -241,17 +254,7 @@ function askZone(
     target.resolvers.map(async (resolver, i) => ({
       resolver: resolvers[i] ?? "",
       name,
-      observations: await Promise.all(
-        (["A", "AAAA"] as const).map((type) =>
-          probeDns(ctx, {
-            name,
-            type,
-            resolver,
-            maxCnames: MAX_CNAMES,
-            maxAddresses: MAX_ADDRESSES,
-          }),
-        ),
-      ),
+      observations: await askAddresses(ctx, name, resolver),
     })),
   );
   opts.zoneQuestions?.set(key, question);
@@ -325,19 +328,7 @@ async function resolve(
   compareOs = target.compareOs,
 ): Promise<Resolved> {
   const name = target.resolveName;
-  const perResolver = target.resolvers.map((resolver) =>
-    Promise.all(
-      (["A", "AAAA"] as const).map((type) =>
-        probeDns(ctx, {
-          name,
-          type,
-          resolver,
-          maxCnames: MAX_CNAMES,
-          maxAddresses: MAX_ADDRESSES,
-        }),
-      ),
-    ),
-  );
+  const perResolver = target.resolvers.map((resolver) => askAddresses(ctx, name, resolver));
   target.resolvers.forEach(({ host, port }, i) =>
     opts.onPending?.(
       {
