@@ -7,12 +7,14 @@ import type { Connected, Probe } from "./context.js";
 import { probeDns, type DnsInput, type DnsObservation } from "./dns.js";
 import { probeHttp, type HttpInput, type HttpObservation } from "./http.js";
 import { probeOsLookup, type OsLookupObservation } from "./os-resolver.js";
+import { probePath, type PathInput, type PathObservation } from "./path.js";
 import { probeTcp, type TcpInput, type TcpObservation } from "./tcp.js";
 import { probeTls, type TlsInput, type TlsObservation } from "./tls.js";
 
 export const PROBES = {
   dns: probeDns satisfies Probe<DnsInput, DnsObservation>,
   os: probeOsLookup satisfies Probe<string, OsLookupObservation>,
+  path: probePath satisfies Probe<PathInput, PathObservation>,
   tcp: probeTcp satisfies Probe<TcpInput, Connected<TcpObservation, net.Socket>>,
   tls: probeTls satisfies Probe<TlsInput, Connected<TlsObservation, tls.TLSSocket>>,
   http: probeHttp satisfies Probe<HttpInput, HttpObservation>,
