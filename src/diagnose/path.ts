@@ -16,6 +16,7 @@ import {
 } from "../types.js";
 import { finding } from "./classify.js";
 import { pathFactHint } from "../hints.js";
+import type { ReuseCache } from "./reuse.js";
 
 /** The region's AZ letters asked for: every commercial region's AZs fall within a..f. */
 export const AZ_LETTERS = ["a", "b", "c", "d", "e", "f"] as const;
@@ -52,9 +53,20 @@ export async function lookupAzs(
   resolver: Resolver | undefined,
   addresses: string[],
 ): Promise<Map<string, string>> {
+  return (await askAzs(ctx, endpoint, resolver, addresses)).byAddress;
+}
+
+/** lookupAzs, and whether every zonal name was answered (an answer worth keeping). */
+async function askAzs(
+  ctx: ProbeContext,
+  endpoint: string | undefined,
+  resolver: Resolver | undefined,
+  addresses: string[],
+): Promise<{ byAddress: Map<string, string>; answered: boolean }> {
   const byAddress = new Map<string, string>();
   const names = zonalNames(endpoint);
-  if (!resolver || names.length === 0 || addresses.length === 0) return byAddress;
+  if (!resolver || names.length === 0 || addresses.length === 0)
+    return { byAddress, answered: false };
   const types: RecordType[] = [];
   if (addresses.some((a) => !a.includes(":"))) types.push("A");
   if (addresses.some((a) => a.includes(":"))) types.push("AAAA");
@@ -62,13 +74,34 @@ export async function lookupAzs(
     names.flatMap(({ az, name }) =>
       types.map(async (type) => {
         const o = await probeDns(ctx, { name, type, resolver, maxCnames: 8, maxAddresses: 16 });
-        return { az, addresses: o.addresses };
+        return { az, addresses: o.addresses, error: o.error };
       }),
     ),
   );
   const wanted = new Set(addresses.map(normalize));
   for (const { az, addresses: found } of answers)
     for (const a of found) if (wanted.has(normalize(a))) byAddress.set(normalize(a), az);
+  // NXDOMAIN is an answer (no such AZ); a timeout or a cancel says nothing.
+  return { byAddress, answered: answers.every((a) => a.error === undefined) };
+}
+
+/**
+ * The daemon's AZs (reuse.ts): an earlier run's, while the endpoint's address set is the same
+ * and the answer young enough; else asked, and kept when every zonal name answered.
+ */
+async function reusedAzs(
+  ctx: ProbeContext,
+  endpoint: string | undefined,
+  resolver: Resolver | undefined,
+  addresses: string[],
+  reuse: ReuseCache | undefined,
+): Promise<Map<string, string>> {
+  if (!reuse || !resolver) return lookupAzs(ctx, endpoint, resolver, addresses);
+  const key = `${resolver.host}:${resolver.port}|${endpoint?.toLowerCase() ?? ""}`;
+  const kept = reuse.azs.get(key, addresses);
+  if (kept) return kept.value;
+  const { byAddress, answered } = await askAzs(ctx, endpoint, resolver, addresses);
+  if (answered) reuse.azs.set(key, addresses, byAddress);
   return byAddress;
 }
 
@@ -194,7 +227,7 @@ const NEVER = new AbortController().signal;
 /**
  * The whole layer for one target: every resolved address's path and AZ, all at once; only the
  * addresses tried (their family probed) are judged. `resolver` is the one whose answer gave the
- * addresses (the zonal names are asked there).
+ * addresses (the zonal names are asked there). `reuse`: the daemon's, where the AZs may come from.
  */
 export async function pathLayer(
   target: PreparedTarget,
@@ -202,6 +235,7 @@ export async function pathLayer(
   which: { resolved: string[]; tried: string[] },
   resolver: Resolver | undefined,
   env: NodeJS.ProcessEnv = process.env,
+  reuse?: ReuseCache,
 ): Promise<PathLayer> {
   const addresses = which.resolved;
   const tried = new Set(which.tried);
@@ -210,7 +244,7 @@ export async function pathLayer(
   const local = { signal: NEVER, timeoutMs: ctx.timeoutMs };
   const [observations, azs] = await Promise.all([
     Promise.all(addresses.map((address) => probePath(local, { address, port: target.port }))),
-    lookupAzs(ctx, target.endpoint, resolver, addresses),
+    reusedAzs(ctx, target.endpoint, resolver, addresses, reuse),
   ]);
   const findings: PathFinding[] = [];
   const addressInfo = observations.map((o): AddressInfo => {
