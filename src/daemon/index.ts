@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Settings } from "../config/load.js";
 import { diagnoseTarget, type RunOptions } from "../diagnose/run.js";
 import { ComparisonCache } from "../diagnose/compare.js";
+import { ReuseCache } from "../diagnose/reuse.js";
 import type { PreparedTarget } from "../config/prepare.js";
 import { logRun } from "../report/events.js";
 import { daemonDocument, type LastRun } from "../report/model.js";
@@ -124,11 +125,13 @@ function recordRuns(
 ) {
   // A long outage compares access modes once, not on every interval (docs/design.md: access modes).
   const comparisonCache = new ComparisonCache();
+  // AZs, the TLS 1.2 check and the zone question: asked once per REUSE_MAX_AGE_MS, not per run.
+  const reuse = new ReuseCache();
   return async (name: string, signal: AbortSignal): Promise<void> => {
     const target = state.targets.get(name);
     if (!target) return;
     const startedAt = new Date();
-    const report = await run(target, { signal, limit, comparisonCache });
+    const report = await run(target, { signal, limit, comparisonCache, reuse });
     // Cut short by shutdown, or dropped by a reload meanwhile: not an observation of the path.
     if (signal.aborted || !state.targets.has(name)) {
       log.debug({ event: "run_discarded", target: name }, `${name}: run discarded`);

@@ -25,6 +25,7 @@ import { compareModes, domainElsewhere, type ComparisonCache, type Send } from "
 import { parseEndpoint } from "../config/names.js";
 import { splitByFamily } from "./family.js";
 import { answeringResolver, pathLayer, withPathFacts } from "./path.js";
+import type { ReuseCache, ZoneAnswer } from "./reuse.js";
 import { DOMAIN_NOT_RESOLVED } from "../hints.js";
 import {
   classifyDns,
@@ -62,14 +63,11 @@ export interface RunOptions {
   comparisonCache?: ComparisonCache;
   /** The zone-forward questions of this run, one per region and resolvers (diagnose() shares it). */
   zoneQuestions?: Map<string, Promise<ZoneAnswer[]>>;
+  /** The daemon's: AZs, the TLS 1.2 check and the zone question reused across runs (reuse.ts). */
+  reuse?: ReuseCache;
 }
 
-/** What one resolver answered for the name of an API that cannot exist (DNS_ZONE_FORWARDED). */
-export interface ZoneAnswer {
-  resolver: string;
-  name: string;
-  observations: DnsObservation[];
-}
+export type { ZoneAnswer };
 
 export const DEFAULT_CONCURRENCY = 32;
 const MAX_CNAMES = 8;
@@ -133,7 +131,8 @@ export async function diagnoseTarget(
   );
   // The path layer (diagnose/path.ts): local facts and zonal names, alongside the connections.
   const resolver = answeringResolver(target, findings);
-  const path = pathLayer(target, ctx, { resolved: resolved.addresses, tried: addresses }, resolver);
+  const which = { resolved: resolved.addresses, tried: addresses };
+  const path = pathLayer(target, ctx, which, resolver, undefined, opts.reuse);
   const skipped: TargetReport["skipped"] = notTried.map(({ address, reason }) => ({
     address,
     layers: ["tcp", "tls", "http"],
@@ -167,7 +166,7 @@ export async function diagnoseTarget(
       };
       const [compared, tls12] = await Promise.all([
         compareModes(target, findings, addresses, send, opts.comparisonCache),
-        limit(() => checkTls12(target, ctx, findings)),
+        reusedTls12(target, ctx, findings, addresses, limit, opts.reuse),
       ]);
       all = tls12 ? [...compared.findings, tls12] : compared.findings;
       comparisons = compared.answers;
@@ -249,6 +248,12 @@ function askZone(
   const key = `${region}|${resolvers.join(",")}`;
   const asked = opts.zoneQuestions?.get(key);
   if (asked) return asked;
+  const { reuse } = opts;
+  const kept = reuse?.zone.get(key);
+  if (kept) {
+    const reused = kept.value.map((a) => ({ ...a, reused: reuse?.note(kept) }));
+    return Promise.resolve(reused);
+  }
   const name = `${madeUpApiId()}.execute-api.${region}.amazonaws.com`;
   const question = Promise.all(
     target.resolvers.map(async (resolver, i) => ({
@@ -258,12 +263,18 @@ function askZone(
     })),
   );
   opts.zoneQuestions?.set(key, question);
+  // Kept for the daemon's next runs when every resolver answered (NXDOMAIN is an answer).
+  if (reuse)
+    void question.then((answers) => {
+      const answered = answers.every((a) => a.observations.every((o) => o.error === undefined));
+      if (answered) reuse.zone.set(key, [], answers);
+    });
   return question;
 }
 
 /** A made-up API's name that resolves to this endpoint's addresses: the whole zone is forwarded. */
 function zoneForwarded(answers: ZoneAnswer[], endpointAll: string[]): Finding[] {
-  const found = answers.flatMap(({ resolver, name, observations }) => {
+  const found = answers.flatMap(({ resolver, name, observations, reused }) => {
     const addresses = [...new Set(observations.flatMap((o) => o.addresses))];
     const ours = addresses.filter((a) => endpointAll.includes(a));
     if (ours.length === 0) return [];
@@ -271,9 +282,10 @@ function zoneForwarded(answers: ZoneAnswer[], endpointAll: string[]): Finding[] 
     return [
       finding(
         "DNS_ZONE_FORWARDED",
-        `${resolver}: ${name}, the name of an API that cannot exist, resolves to this endpoint's ${ours.join(", ")}`,
+        `${resolver}: ${name}, the name of an API that cannot exist, resolves to this endpoint's ${ours.join(", ")}${reused ?? ""}`,
         { resolver, name, addresses, queries: observations, endpointAddresses: ours },
-        { dns: ms, total: ms },
+        // A reused answer was not timed by this run: nothing for the dns histogram.
+        reused === undefined ? { dns: ms, total: ms } : { total: 0 },
       ),
     ];
   });
@@ -283,19 +295,15 @@ function zoneForwarded(answers: ZoneAnswer[], endpointAll: string[]): Finding[] 
 /**
  * TLS_12_REFUSED: when an address negotiated TLS 1.3, one more handshake to it, offering at most
  * TLS 1.2, once per target: the security policy is the API's (or the domain's), not an address's.
+ * `decided`: the handshake completed or was refused (not cut short, timed out or unconnected).
  */
 async function checkTls12(
   target: PreparedTarget,
   ctx: ProbeContext,
-  findings: Finding[],
-): Promise<Finding | null> {
-  const tls13 = findings.find(
-    (f) => f.layer === "tls" && f.status !== "fail" && f.evidence.protocol === "TLSv1.3",
-  );
-  if (!tls13?.address) return null;
-  const address = tls13.address;
+  address: string,
+): Promise<{ finding: Finding | null; decided: boolean }> {
   const tcp = await probeTcp(ctx, { address, port: target.port });
-  if (!tcp.socket) return null;
+  if (!tcp.socket) return { finding: null, decided: false };
   const before = classifyTcp(tcp.observation, 0).timings;
   const tls = await probeTls(ctx, {
     socket: tcp.socket,
@@ -303,7 +311,40 @@ async function checkTls12(
     maxVersion: "TLSv1.2",
   });
   tls.socket?.destroy();
-  return classifyTls12(tls.observation, address, before, "TLSv1.3");
+  const o = tls.observation;
+  const finding = classifyTls12(o, address, before, "TLSv1.3");
+  return { finding, decided: finding !== null || o.handshakeCompleted === true };
+}
+
+/** The address that negotiated TLS 1.3, if any: where the TLS 1.2 check is made. */
+const tls13Address = (findings: Finding[]): string | undefined =>
+  findings.find(
+    (f) => f.layer === "tls" && f.status !== "fail" && f.evidence.protocol === "TLSv1.3",
+  )?.address;
+
+/**
+ * checkTls12 in the limit, or the daemon's earlier answer for the same name, port and addresses
+ * (reuse.ts): a reused finding says so and carries no timings of this run.
+ */
+async function reusedTls12(
+  target: PreparedTarget,
+  ctx: ProbeContext,
+  findings: Finding[],
+  addresses: string[],
+  limit: LimitFunction,
+  reuse: ReuseCache | undefined,
+): Promise<Finding | null> {
+  const address = tls13Address(findings);
+  if (!address) return null;
+  const key = `${target.servername.toLowerCase()}|${target.port}`;
+  const kept = reuse?.tls12.get(key, addresses);
+  if (kept) {
+    const f = kept.value;
+    return f && { ...f, message: `${f.message}${reuse?.note(kept) ?? ""}`, timings: { total: 0 } };
+  }
+  const { finding, decided } = await limit(() => checkTls12(target, ctx, address));
+  if (decided) reuse?.tls12.set(key, addresses, finding);
+  return finding;
 }
 
 const INTERRUPTED = "the run was interrupted before this check";
