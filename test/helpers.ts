@@ -3,7 +3,7 @@ import { resolveSettings, type Overrides } from "../src/config/load.js";
 import type { Simulator } from "../src/simulator/index.js";
 import { simulatorOverrides } from "../src/simulator/target.js";
 import type { PreparedTarget } from "../src/config/prepare.js";
-import type { Ipv6Connectivity } from "../src/probes/ipv6-connectivity.js";
+import { ipv6Connectivity, type Ipv6Connectivity } from "../src/probes/ipv6-connectivity.js";
 import { canBind } from "../src/simulator/loopback.js";
 
 export function simTarget(sim: Simulator, over: Overrides = {}): PreparedTarget {
@@ -39,3 +39,10 @@ export function second(sim: Simulator): string {
  * without an alias). A test that needs two IPv4 loopback addresses skips without it.
  */
 export const hasSecondLoopback = await canBind("127.0.0.2");
+
+/**
+ * Whether the built CLI (`--family auto`) tries the simulator's second address: always where it
+ * is 127.0.0.2; where it is ::1 (macOS), only on a host with IPv6 connectivity. Known when the
+ * tests are collected, for `it.skipIf`.
+ */
+export const cliTriesSecond = hasSecondLoopback || ipv6Connectivity().ok;
