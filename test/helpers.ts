@@ -22,7 +22,7 @@ export function simTarget(sim: Simulator, over: Overrides = {}): PreparedTarget 
  * 127.0.0.1 alone (macOS), the simulator's second Availability Zone is ::1: it is tried whatever
  * this host's IPv6 connectivity, as `demo` does, so a test of "the second AZ" still has one.
  */
-export function simRun(sim: Simulator): { ipv6?: () => Ipv6Connectivity } {
+export function simRun(sim: Pick<Simulator, "addresses">): { ipv6?: () => Ipv6Connectivity } {
   if (!sim.addresses.includes("::1")) return {};
   return { ipv6: () => ({ ok: true, reason: "test: ::1 stands in for the second AZ" }) };
 }
