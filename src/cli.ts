@@ -2,6 +2,7 @@
 // The command line: `--version` first, then the yargs commands, each loading what it needs when it
 // runs (so `diagnose` does not pay for the daemon's server and metrics, nor the daemon for the
 // report's renderers). Bundled by esbuild into dist/cli.js, the bin (scripts/build.mjs).
+import { setMaxListeners } from "node:events";
 import type { Argv } from "yargs";
 import type { ParsedArgs } from "./config/from-args.js";
 import {
@@ -59,6 +60,9 @@ async function diagnoseCommand(args: Args): Promise<void> {
  */
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
+  // Every probe of the run listens on it at once (a dualstack endpoint's zonal names alone are a
+  // dozen questions): Node's default of 10 would print a leak warning on stderr. As the daemon's.
+  setMaxListeners(1_024, controller.signal);
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(EXIT.error);
     controller.abort(new Error("interrupted"));

@@ -1,6 +1,7 @@
 // The built CLI as a user runs it: exit codes, one-line errors, the JSON document, the demo.
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { cliTriesSecond } from "./helpers.js";
 import { cli, cliEnv, diagnoseFlags } from "./run-cli.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../src/simulator/index.js";
@@ -41,11 +42,23 @@ describe("apigw-diag", () => {
       exitCode: 0,
     });
     const t = report.targets[0];
+    // Every address of the simulator is tried, but ::1 (its second AZ where loopback holds
+    // 127.0.0.1 alone) on a host without IPv6 connectivity: that one is listed as not tried.
+    const tried = cliTriesSecond ? sim.addresses : sim.addresses.slice(0, 1);
+    expect(t?.skipped).toEqual(
+      sim.addresses
+        .filter((a) => !tried.includes(a))
+        .map((address) => ({
+          address,
+          layers: ["tcp", "tls", "http"],
+          reason: expect.stringMatching(/^no IPv6 connectivity on this host/),
+        })),
+    );
     expect(t).toMatchObject({
       endpoint: sim.endpoint,
       apiId: sim.apiId,
       stages: ["prod", "v2"],
-      addresses: sim.addresses,
+      addresses: tried,
       verdict: "healthy",
       primaryCause: null,
       unfinished: [],
@@ -102,6 +115,25 @@ describe("apigw-diag", () => {
     expect(stdout).toContain("[REDACTED]");
   });
 
+  it("writes nothing but its log lines on stderr for a dualstack endpoint (12 zonal questions)", async () => {
+    // IPv4 and IPv6 answers: the path layer asks A and AAAA of every zonal name at once, each
+    // listening on the run's one cancel signal; more than Node's default 10 listeners.
+    const dual = await startSimulator({ addresses: ["127.0.0.1", "::1"] });
+    try {
+      const { stdout, stderr } = await cli([
+        ...diagnoseFlags(dual),
+        "--timeout=1s",
+        "--format=json",
+      ]);
+      expect((JSON.parse(stdout) as Report).targets[0]?.verdict).not.toBe("failing");
+      const notLogs = stderr.split("\n").filter((line) => line !== "" && !line.startsWith("{"));
+      expect(notLogs).toEqual([]);
+      expect(dual.stats().zonalDnsQueries).toBeGreaterThan(10);
+    } finally {
+      await dual.close();
+    }
+  });
+
   it("takes settings from APIGW_DIAG_* variables", async () => {
     const { code, stdout } = await cli(["diagnose", "--format=json"], {
       APIGW_DIAG_ENDPOINT: sim.endpoint,
@@ -110,7 +142,8 @@ describe("apigw-diag", () => {
       APIGW_DIAG_RESOLVERS: `127.0.0.1:${sim.dns.port}`,
       APIGW_DIAG_PORT: String(sim.port),
       APIGW_DIAG_CA_FILE: sim.caFile,
-      APIGW_DIAG_PRIVATE_CIDRS: "127.0.0.0/8",
+      // ::1: the simulator's second AZ where loopback holds 127.0.0.1 alone (macOS).
+      APIGW_DIAG_PRIVATE_CIDRS: "127.0.0.0/8,::1/128",
       APIGW_DIAG_COMPARE_OS: "false",
     });
     expect(code).toBe(0);

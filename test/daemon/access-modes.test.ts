@@ -6,7 +6,7 @@ import { parseConfigText } from "../../src/config/file.js";
 import { resolveSettings } from "../../src/config/load.js";
 import { startDaemon, type Daemon } from "../../src/daemon/index.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import { parseMetrics, pick, valueOf, waitFor } from "./helpers.js";
+import { parseMetrics, pick, simDaemon, valueOf, waitFor } from "./helpers.js";
 
 describe("daemon: access modes in the metrics", () => {
   let sim: Simulator;
@@ -30,7 +30,7 @@ describe("daemon: access modes in the metrics", () => {
       "timeout: 1s",
       `resolvers: ["${sim.dns.host}:${sim.dns.port}"]`,
       `caFile: ${JSON.stringify(sim.caFile)}`,
-      "privateCidrs: [127.0.0.0/8]",
+      'privateCidrs: [127.0.0.0/8, "::1/128"]',
       "compareOs: false",
       "daemon:",
       "  interval: 5s", // the first run waits up to a tenth of it (jitter)
@@ -47,7 +47,7 @@ describe("daemon: access modes in the metrics", () => {
       `    port: ${sim.port}`,
     ].join("\n");
     const settings = resolveSettings({}, {}, parseConfigText(config, "test.yaml"));
-    daemon = await startDaemon({ settings, log: pino({ level: "silent" }) });
+    daemon = await startDaemon({ settings, log: pino({ level: "silent" }), ...simDaemon(sim) });
     const d = daemon;
     const samples = await waitFor("both targets' first runs", async () => {
       const text = await (await fetch(`http://127.0.0.1:${d.port}/metrics`)).text();

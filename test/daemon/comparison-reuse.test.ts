@@ -9,6 +9,7 @@ import { startDaemon, type Daemon } from "../../src/daemon/index.js";
 import { diagnoseTarget } from "../../src/diagnose/run.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { TargetReport } from "../../src/types.js";
+import { simRun } from "../helpers.js";
 import { simulatorConfig, waitFor } from "./helpers.js";
 
 describe("daemon: a comparison's answer reused while the findings stay alike", () => {
@@ -31,7 +32,7 @@ describe("daemon: a comparison's answer reused while the findings stay alike", (
       log: pino({ level: "silent" }),
       // The real diagnosis, only watched: what each finished run reported.
       diagnoseTarget: async (target, opts) => {
-        const report = await diagnoseTarget(target, opts);
+        const report = await diagnoseTarget(target, { ...simRun(sim), ...opts });
         reports.push(report);
         return report;
       },

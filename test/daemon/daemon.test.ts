@@ -15,10 +15,12 @@ import {
   pick,
   promtoolCheckMetrics,
   requirePromtool,
+  simDaemon,
   simulatorConfig,
   valueOf,
   waitFor,
 } from "./helpers.js";
+import { second } from "../helpers.js";
 
 type Line = Record<string, unknown> & { event?: string; level: number };
 
@@ -57,7 +59,7 @@ describe("daemon against the simulator", () => {
 
   it("serves /metrics, /healthz and /report, and 404 for anything else", async () => {
     const { log } = memoryLogger("info");
-    daemon = await startDaemon({ settings: settingsFor(sim), log });
+    daemon = await startDaemon({ settings: settingsFor(sim), log, ...simDaemon(sim) });
     const d = daemon;
     await waitFor("a first run", async () =>
       (await get(d, "/metrics")).body.includes('verdict="healthy"} 1') ? true : undefined,
@@ -90,7 +92,11 @@ describe("daemon against the simulator", () => {
 
   it("drops a connection that never finishes its request headers", async () => {
     const { log } = memoryLogger("info");
-    daemon = await startDaemon({ settings: settingsFor(sim, { interval: "1m" }), log });
+    daemon = await startDaemon({
+      settings: settingsFor(sim, { interval: "1m" }),
+      log,
+      ...simDaemon(sim),
+    });
     const socket = net.connect(daemon.port, "127.0.0.1");
     socket.write("GET /metrics HTTP/1.1\r\nHost: x\r\n"); // and nothing more
     let answer = "";
@@ -107,7 +113,11 @@ describe("daemon against the simulator", () => {
 
   it("follows a fault in its metrics and logs the verdict change once", async () => {
     const { log, lines } = memoryLogger();
-    daemon = await startDaemon({ settings: settingsFor(sim, { interval: "100ms" }), log });
+    daemon = await startDaemon({
+      settings: settingsFor(sim, { interval: "100ms" }),
+      log,
+      ...simDaemon(sim),
+    });
     const d = daemon;
     const scrape = async () => parseMetrics((await get(d, "/metrics")).body);
     const refused = async () => {
@@ -115,13 +125,13 @@ describe("daemon against the simulator", () => {
       return pick(s, "apigw_diag_finding", { code: "TCP_REFUSED" }).length ? s : undefined;
     };
     await waitFor("healthy", () => lines.find((l) => l.event === "run" && l.verdict === "healthy"));
-    sim.setFaults({ address: { "127.0.0.2": "refuse" } });
+    sim.setFaults({ address: { [second(sim)]: "refuse" } });
     const during = await waitFor("TCP_REFUSED in /metrics", refused);
     expect(
       valueOf(during, "apigw_diag_probe_success", {
         target: "sim",
         stage: "prod",
-        address: "127.0.0.2",
+        address: second(sim),
       }),
     ).toBe(0);
     expect(valueOf(during, "apigw_diag_target_verdict", { verdict: "degraded" })).toBe(1);
@@ -131,7 +141,7 @@ describe("daemon against the simulator", () => {
       ["prod", "v2"].map((stage) => ({
         target: "sim",
         stage,
-        address: "127.0.0.2",
+        address: second(sim),
         az: "",
         layer: "tcp",
         code: "TCP_REFUSED",
@@ -172,7 +182,11 @@ describe("daemon against the simulator", () => {
     "serves metrics that promtool check metrics accepts",
     async () => {
       expect(hasPromtool, "promtool is required when CI=true").toBe(true);
-      daemon = await startDaemon({ settings: settingsFor(sim), log: memoryLogger("info").log });
+      daemon = await startDaemon({
+        settings: settingsFor(sim),
+        log: memoryLogger("info").log,
+        ...simDaemon(sim),
+      });
       const d = daemon;
       await waitFor("a first run", async () =>
         (await get(d, "/metrics")).body.includes("apigw_diag_runs_total{") ? true : undefined,

@@ -14,7 +14,7 @@ import { resolveSettings } from "../../src/config/load.js";
 import { startDaemon, type Daemon } from "../../src/daemon/index.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import { doorPki, htpasswdHash, type DoorPki } from "./door-certs.js";
-import { simulatorConfig, waitFor } from "./helpers.js";
+import { simDaemon, simulatorConfig, waitFor } from "./helpers.js";
 
 const CHROMIUM = process.env.APIGW_DIAG_CHROMIUM ?? "/usr/bin/chromium";
 const onPath = (bin: string) => spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
@@ -63,7 +63,12 @@ describe("the daemon's door in real clients", () => {
       `daemon:\n  webConfig: ${JSON.stringify(web)}\n`,
     );
     const settings = resolveSettings({}, {}, parseConfigText(config, "door.yaml"));
-    daemon = await startDaemon({ settings, log: pino({ level: "silent" }), processMetrics: false });
+    daemon = await startDaemon({
+      settings,
+      log: pino({ level: "silent" }),
+      processMetrics: false,
+      ...simDaemon(sim),
+    });
     await waitFor("a first run", async () =>
       [...(await daemon.metrics.render())].join("").includes("apigw_diag_target_verdict{")
         ? true

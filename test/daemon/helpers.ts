@@ -1,6 +1,9 @@
 // Shared by the daemon tests: a Prometheus text parser, promtool, simulator configs, waiting.
 import { spawnSync } from "node:child_process";
+import type { DaemonOptions } from "../../src/daemon/index.js";
+import { diagnoseTarget } from "../../src/diagnose/run.js";
 import type { Simulator } from "../../src/simulator/index.js";
+import { simRun } from "../helpers.js";
 
 export interface Sample {
   name: string;
@@ -73,7 +76,8 @@ export function simulatorConfig(
     `timeout: ${opts.timeout ?? "1s"}`,
     `resolvers: ["${sim.dns.host}:${sim.dns.port}"]`,
     `caFile: ${JSON.stringify(sim.caFile)}`,
-    `privateCidrs: [127.0.0.0/8]`,
+    // ::1: the second AZ where loopback holds 127.0.0.1 alone (macOS).
+    `privateCidrs: [127.0.0.0/8, "::1/128"]`,
     `compareOs: false`,
     `daemon:`,
     `  interval: ${opts.interval ?? "200ms"}`,
@@ -100,4 +104,17 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * The daemon's run of `sim`'s targets in the process running the tests: where the simulator's
+ * second AZ is ::1 (loopback holds 127.0.0.1 alone, macOS), ::1 is tried whatever this host's
+ * IPv6 connectivity (test/helpers.ts simRun). Spread into startDaemon's options.
+ */
+export function simDaemon(
+  sim: Pick<Simulator, "addresses">,
+): Pick<DaemonOptions, "diagnoseTarget"> {
+  const opts = simRun(sim);
+  if (!opts.ipv6) return {};
+  return { diagnoseTarget: (target, run) => diagnoseTarget(target, { ...opts, ...run }) };
 }

@@ -16,9 +16,11 @@ import {
   pick,
   promtoolCheckMetrics,
   requirePromtool,
+  simDaemon,
   simulatorConfig,
   valueOf,
 } from "./helpers.js";
+import { second } from "../helpers.js";
 
 const silent = pino({ level: "silent" });
 
@@ -54,7 +56,13 @@ describe("/probe against the simulator", () => {
   let sim: Simulator;
   let daemon: Daemon | undefined;
   const start = async (settings: Settings, over: Partial<DaemonOptions> = {}) => {
-    daemon = await startDaemon({ settings, log: silent, processMetrics: false, ...over });
+    daemon = await startDaemon({
+      settings,
+      log: silent,
+      processMetrics: false,
+      ...simDaemon(sim),
+      ...over,
+    });
     return daemon;
   };
   beforeAll(async () => {
@@ -107,7 +115,7 @@ describe("/probe against the simulator", () => {
 
   it("names a refusing address and its code, per stage, with probe_success 0", async () => {
     const d = await start(settingsWith(sim, MODULES(sim)));
-    sim.setFaults({ address: { "127.0.0.2": "refuse" } });
+    sim.setFaults({ address: { [second(sim)]: "refuse" } });
     const samples = parseMetrics((await get(d, probePath(sim))).body);
     expect(valueOf(samples, "probe_success", {})).toBe(0);
     expect(
@@ -119,7 +127,7 @@ describe("/probe against the simulator", () => {
         {
           target: sim.endpoint,
           stage,
-          address: "127.0.0.2",
+          address: second(sim),
           az: "",
           layer: "tcp",
           code: "TCP_REFUSED",
@@ -206,7 +214,7 @@ describe("/probe against the simulator", () => {
     // Phases of 5 s: a TLS handshake that never completes would hold the answer 5 s without the
     // header's bound of 1.5 s - 0.5 s.
     const d = await start(settingsWith(sim, MODULES(sim), { timeout: "5s" }));
-    sim.setFaults({ address: { "127.0.0.1": "tls-stall", "127.0.0.2": "tls-stall" } });
+    sim.setFaults({ address: { "127.0.0.1": "tls-stall", [second(sim)]: "tls-stall" } });
     const started = Date.now();
     const res = await get(d, probePath(sim), { "X-Prometheus-Scrape-Timeout-Seconds": "1.5" });
     const wallMs = Date.now() - started;

@@ -14,7 +14,8 @@ import { parseConfigText } from "../../src/config/file.js";
 import { resolveSettings } from "../../src/config/load.js";
 import { startDaemon, type Daemon } from "../../src/daemon/index.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import { simulatorConfig, waitFor } from "./helpers.js";
+import { second } from "../helpers.js";
+import { simDaemon, simulatorConfig, waitFor } from "./helpers.js";
 
 const CHROMIUM = process.env.APIGW_DIAG_CHROMIUM ?? "/usr/bin/chromium";
 const hasChromium = existsSync(CHROMIUM);
@@ -97,7 +98,7 @@ describe.skipIf(!hasChromium)("status page in chromium", () => {
 
   beforeAll(async () => {
     sim = await startSimulator({ stages: { prod: "ok", v2: "forbidden" } });
-    sim.setFaults({ address: { "127.0.0.2": "refuse" } });
+    sim.setFaults({ address: { [second(sim)]: "refuse" } });
     hostile = await markupTlsServers(sim.addresses);
     const config = [
       simulatorConfig(sim, { name: "sim", interval: "1h" }),
@@ -110,7 +111,12 @@ describe.skipIf(!hasChromium)("status page in chromium", () => {
       ``,
     ].join("\n");
     const settings = resolveSettings({}, {}, parseConfigText(config, "browser.yaml"));
-    daemon = await startDaemon({ settings, log: pino({ level: "silent" }), processMetrics: false });
+    daemon = await startDaemon({
+      settings,
+      log: pino({ level: "silent" }),
+      processMetrics: false,
+      ...simDaemon(sim),
+    });
     const d = daemon;
     await waitFor(
       "both targets' first run",

@@ -14,7 +14,7 @@ import type {
   TargetReport,
   TlsEvidence,
 } from "../../src/types.js";
-import { simulatorConfig, waitFor } from "./helpers.js";
+import { simDaemon, simulatorConfig, waitFor } from "./helpers.js";
 
 const MARKUP = `<img src=x onerror="document.title='pwned'">`;
 const SCRIPT = `<script>document.title='pwned'</script>`;
@@ -193,6 +193,7 @@ describe("status page served by the daemon", () => {
       settings,
       log: pino({ level: "silent" }),
       processMetrics: false,
+      ...simDaemon(sim),
     });
     try {
       const body = await waitFor("a first run on the page", async () => {

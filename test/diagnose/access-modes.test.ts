@@ -1,10 +1,15 @@
 // Today's private APIs on loopback: STRICT endpoint access mode, dualstack endpoints, private
 // custom domain names, each against the simulator over real sockets and real TLS.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { diagnoseTarget, type RunOptions } from "../../src/diagnose/run.js";
+import { diagnoseTarget as runTarget, type RunOptions } from "../../src/diagnose/run.js";
+import type { PreparedTarget } from "../../src/config/prepare.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { DnsFinding, HttpFinding, TargetReport } from "../../src/types.js";
-import { simTarget } from "../helpers.js";
+import { hasSecondLoopback, second, simRun, simTarget } from "../helpers.js";
+
+/** Every simulator here has ::1 as its second AZ where loopback holds 127.0.0.1 alone (macOS). */
+const diagnoseTarget = (t: PreparedTarget, o: RunOptions = {}) =>
+  runTarget(t, { ...simRun({ addresses: hasSecondLoopback ? [] : ["::1"] }), ...o });
 
 const withV6: RunOptions = { ipv6: () => ({ ok: true, reason: "test: has IPv6" }) };
 const withoutV6: RunOptions = { ipv6: () => ({ ok: false, reason: "test: no IPv6 address" }) };
@@ -19,10 +24,7 @@ const why = (r: TargetReport): string =>
 describe("STRICT endpoint access mode", () => {
   let sim: Simulator;
   beforeAll(async () => {
-    sim = await startSimulator({
-      addresses: ["127.0.0.1", "127.0.0.2"],
-      accessMode: "STRICT",
-    });
+    sim = await startSimulator({ accessMode: "STRICT" });
   });
   afterAll(() => sim.close());
 
@@ -47,7 +49,7 @@ describe("STRICT endpoint access mode", () => {
     expect(r.comparisons?.every((a) => a.stage === "prod")).toBe(true);
     expect(r.comparisonRequests).toBe(4);
     // The second stage is judged by the first stage's comparison, and says so.
-    const v2 = http(r).find((x) => x.address === "127.0.0.2" && x.stage === "v2");
+    const v2 = http(r).find((x) => x.address === second(sim) && x.stage === "v2");
     expect(v2?.code).toBe("HTTP_MODE_REJECTED");
     expect(v2?.message).toMatch(/for stage prod/);
   });
@@ -104,7 +106,9 @@ describe("a wrong API id without STRICT", () => {
 describe("dualstack endpoint", () => {
   let sim: Simulator;
   beforeAll(async () => {
-    sim = await startSimulator({ addresses: ["127.0.0.1", "127.0.0.2", "::1"] });
+    // IPv4 and IPv6 addresses: two IPv4 ones where loopback holds them, else 127.0.0.1 alone.
+    const v4 = hasSecondLoopback ? ["127.0.0.1", "127.0.0.2"] : ["127.0.0.1"];
+    sim = await startSimulator({ addresses: [...v4, "::1"] });
   });
   afterAll(() => sim.close());
 
@@ -206,7 +210,6 @@ describe("private custom domain names", () => {
   const basePaths = { "": "prod", prod: "prod", v2: "v2" };
   beforeAll(async () => {
     sim = await startSimulator({
-      addresses: ["127.0.0.1", "127.0.0.2"],
       domains: [
         { name: "ledger.intra.example.com", associated: true, basePaths },
         { name: "orphan.intra.example.com", associated: false, basePaths },

@@ -3,10 +3,21 @@
 // 1.3-only security policy, and the IPv6 rule (AAAA answers of the endpoint's own name).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ComparisonCache } from "../../src/diagnose/compare.js";
-import { diagnose, diagnoseTarget } from "../../src/diagnose/run.js";
+import {
+  diagnose as runAll,
+  diagnoseTarget as runTarget,
+  type RunOptions,
+} from "../../src/diagnose/run.js";
+import type { PreparedTarget } from "../../src/config/prepare.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { DnsFinding, Finding, HttpFinding, TargetReport } from "../../src/types.js";
-import { simTarget } from "../helpers.js";
+import { hasSecondLoopback, second as secondOf, simRun, simTarget } from "../helpers.js";
+
+/** A simulator's second AZ is ::1 where loopback holds 127.0.0.1 alone (macOS): tried here too. */
+const onLoopback = simRun({ addresses: hasSecondLoopback ? [] : ["::1"] });
+const diagnoseTarget = (t: PreparedTarget, o: RunOptions = {}) =>
+  runTarget(t, { ...onLoopback, ...o });
+const diagnose = (t: PreparedTarget[], o: RunOptions = {}) => runAll(t, { ...onLoopback, ...o });
 
 const http = (r: TargetReport): HttpFinding[] =>
   r.findings.filter((f): f is HttpFinding => f.layer === "http");
@@ -66,13 +77,13 @@ describe("the daemon's reuse of a comparison", () => {
     expect(new Set(http(second.r).map((f) => f.code))).toEqual(new Set(["HTTP_MODE_REJECTED"]));
     expect(http(second.r)[0]?.message).toMatch(/reused/);
     // One address changes (refused), then recovers: only that address is compared again.
-    sim.setFaults({ address: { "127.0.0.2": "refuse" } });
+    sim.setFaults({ address: { [secondOf(sim)]: "refuse" } });
     const third = await sent();
     expect(third.r.comparisonRequests).toBe(0);
     sim.setFaults({});
     const fourth = await sent();
     expect(fourth.r.comparisonRequests).toBe(2);
-    expect(fourth.r.comparisons?.filter((a) => a.address === "127.0.0.2")).toHaveLength(2);
+    expect(fourth.r.comparisons?.filter((a) => a.address === secondOf(sim))).toHaveLength(2);
   });
 
   it("returns new findings and leaves the ones it was given untouched", async () => {
@@ -107,7 +118,7 @@ describe("the whole execute-api zone forwarded to the VPC", () => {
     expect(f?.status).toBe("warn");
     expect(f?.evidence.name).toMatch(/^[a-z0-9]{10}\.execute-api\.us-east-1\.amazonaws\.com$/);
     expect(f?.evidence.name).not.toContain(sim.apiId);
-    expect(f?.evidence.endpointAddresses?.sort()).toEqual(["127.0.0.1", "127.0.0.2"]);
+    expect(f?.evidence.endpointAddresses?.sort()).toEqual([...sim.addresses].sort());
     expect(r.verdict).toBe("healthy");
   });
 

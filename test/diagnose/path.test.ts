@@ -19,8 +19,9 @@ import type { PathObservation } from "../../src/probes/path.js";
 import type { AddressInfo } from "../../src/types.js";
 import { resolveSettings } from "../../src/config/load.js";
 import { diagnose } from "../../src/diagnose/run.js";
+import type { PreparedTarget } from "../../src/config/prepare.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import { simTarget } from "../helpers.js";
+import { second, simRun, simTarget } from "../helpers.js";
 
 const ENDPOINT = "vpce-0a1b2c3d4e5f60718-abcdefgh.execute-api.eu-west-3.vpce.amazonaws.com";
 const ctx = { signal: new AbortController().signal, timeoutMs: 2000 };
@@ -339,22 +340,27 @@ describe("pathLayer", () => {
 
 describe("a diagnosis with expectPath, on the simulator", () => {
   let sim: Simulator;
+  /** The second AZ's address: 127.0.0.2, or ::1 where loopback holds 127.0.0.1 alone (macOS). */
+  let b: string;
+  const run = (target: PreparedTarget) => diagnose([target], simRun(sim));
   beforeAll(async () => {
-    sim = await startSimulator({ addresses: ["127.0.0.1", "127.0.0.2"] });
+    sim = await startSimulator();
+    b = second(sim);
   });
   afterAll(() => sim.close());
 
   it("reports addressInfo for every address and fails the path that is not the expected one", async () => {
-    const report = await diagnose([simTarget(sim, { expectInterfaces: ["dx0"] })]);
+    const report = await run(simTarget(sim, { expectInterfaces: ["dx0"] }));
     const [t] = report.targets;
     expect(t?.addressInfo?.map((i) => [i.address, i.source])).toEqual([
       ["127.0.0.1", "127.0.0.1"],
-      ["127.0.0.2", "127.0.0.1"],
+      // The kernel's source toward 127.0.0.2 is 127.0.0.1; toward ::1, ::1.
+      [b, b === "::1" ? "::1" : "127.0.0.1"],
     ]);
     const path = t?.findings.filter((f) => f.layer === "path") ?? [];
     expect(path.map((f) => [f.code, f.address])).toEqual([
       ["PATH_UNEXPECTED", "127.0.0.1"],
-      ["PATH_UNEXPECTED", "127.0.0.2"],
+      ["PATH_UNEXPECTED", b],
     ]);
     // Upper layers are still tried: the API answers, over a path that is not Direct Connect.
     expect(t?.findings.filter((f) => f.code === "HTTP_OK")).toHaveLength(4);
@@ -365,7 +371,7 @@ describe("a diagnosis with expectPath, on the simulator", () => {
   });
 
   it("passes the path that is the expected one", async () => {
-    const report = await diagnose([simTarget(sim, { expectSources: ["127.0.0.0/8"] })]);
+    const report = await run(simTarget(sim, { expectSources: ["127.0.0.0/8", "::1/128"] }));
     const [t] = report.targets;
     expect(t?.findings.filter((f) => f.layer === "path").map((f) => f.code)).toEqual([
       "PATH_OK",

@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { diagnoseTarget } from "../../src/diagnose/run.js";
+import { diagnoseTarget as runTarget, type RunOptions } from "../../src/diagnose/run.js";
+import type { PreparedTarget } from "../../src/config/prepare.js";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
 import type { FindingCode, FindingOf, Layer, TargetReport } from "../../src/types.js";
-import { simTarget } from "../helpers.js";
+import { second, simRun, simTarget } from "../helpers.js";
 
 let sim: Simulator;
+/** The second AZ's address: 127.0.0.2, or ::1 where loopback holds 127.0.0.1 alone (macOS). */
+let b: string;
+const diagnoseTarget = (t: PreparedTarget, o: RunOptions = {}) =>
+  runTarget(t, { ...simRun(sim), ...o });
 
 beforeAll(async () => {
-  sim = await startSimulator({ addresses: ["127.0.0.1", "127.0.0.2"] });
+  sim = await startSimulator();
+  b = second(sim);
 });
 afterAll(async () => {
   await sim.close();
@@ -51,7 +57,7 @@ describe("diagnose against the simulator", () => {
       ttfb: expect.any(Number),
     });
     expect(http?.timings.total).toBeGreaterThanOrEqual(http?.timings.ttfb ?? 0);
-    const tls = at(r, "127.0.0.2", "tls");
+    const tls = at(r, b, "tls");
     expect(tls?.evidence.protocol).toMatch(/^TLSv1\.[23]$/);
     expect(String(tls?.evidence.issuer)).toContain("CN=");
   });
@@ -107,7 +113,7 @@ describe("diagnose against the simulator", () => {
     const r = await diagnoseTarget(simTarget(sim));
     expect(r.verdict).toBe("degraded");
     expect(at(r, "127.0.0.1", "http", "v2")?.code).toBe(code);
-    expect(at(r, "127.0.0.2", "http", "v2")?.code).toBe(code);
+    expect(at(r, b, "http", "v2")?.code).toBe(code);
     expect(at(r, "127.0.0.1", "http", "prod")?.code).toBe("HTTP_OK");
     expect(r.primaryCause?.code).toBe(code);
   });
@@ -119,27 +125,32 @@ describe("diagnose against the simulator", () => {
   });
 
   it("classifies a closed port as TCP_REFUSED and does not try TLS or HTTP there", async () => {
-    sim.setFaults({ address: { "127.0.0.2": "refuse" } });
+    sim.setFaults({ address: { [b]: "refuse" } });
     const r = await diagnoseTarget(simTarget(sim));
-    expect(at(r, "127.0.0.2", "tcp")?.code).toBe("TCP_REFUSED");
-    expect(at(r, "127.0.0.2", "tls")).toBeUndefined();
-    expect(at(r, "127.0.0.2", "http")).toBeUndefined();
+    expect(at(r, b, "tcp")?.code).toBe("TCP_REFUSED");
+    expect(at(r, b, "tls")).toBeUndefined();
+    expect(at(r, b, "http")).toBeUndefined();
     expect(r.skipped).toContainEqual(
-      expect.objectContaining({ address: "127.0.0.2", layers: ["tls", "http"] }),
+      expect.objectContaining({ address: b, layers: ["tls", "http"] }),
     );
     expect(r.verdict).toBe("degraded");
     expect(r.primaryCause).toMatchObject({
       code: "TCP_REFUSED",
-      addresses: ["127.0.0.2"],
+      addresses: [b],
       stages: [],
     });
     // One finding for the address, not one per stage's connection.
     expect(r.findings.filter((f) => f.code === "TCP_REFUSED")).toHaveLength(1);
-    expect(r.primaryCause?.hint).toMatch(/Only 127\.0\.0\.2/);
+    // Where the second AZ is ::1, the hint also says the failing addresses are the IPv6 ones.
+    expect(r.primaryCause?.hint).toMatch(
+      b === "::1"
+        ? /Only the IPv6 addresses ::1 fail while 127\.0\.0\.1 work/
+        : /Only 127\.0\.0\.2/,
+    );
   });
 
   it("classifies a server that accepts and stays silent as TLS_TIMEOUT within about one timeout", async () => {
-    sim.setFaults({ address: { "127.0.0.1": "tls-stall", "127.0.0.2": "tls-stall" } });
+    sim.setFaults({ address: { "127.0.0.1": "tls-stall", [b]: "tls-stall" } });
     const started = performance.now();
     const r = await diagnoseTarget(simTarget(sim, { timeout: "500ms" }));
     const took = performance.now() - started;
@@ -171,15 +182,15 @@ describe("diagnose against the simulator", () => {
   });
 
   it("classifies a certificate for another name as TLS_HOSTNAME_MISMATCH", async () => {
-    sim.setFaults({ address: { "127.0.0.2": "wrong-name" } });
+    sim.setFaults({ address: { [b]: "wrong-name" } });
     const r = await diagnoseTarget(simTarget(sim));
-    expect(at(r, "127.0.0.2", "tls")?.code).toBe("TLS_HOSTNAME_MISMATCH");
+    expect(at(r, b, "tls")?.code).toBe("TLS_HOSTNAME_MISMATCH");
   });
 
   it("classifies a reset during the handshake as TLS_HANDSHAKE_FAILED", async () => {
-    sim.setFaults({ address: { "127.0.0.2": "tls-reset" } });
+    sim.setFaults({ address: { [b]: "tls-reset" } });
     const r = await diagnoseTarget(simTarget(sim));
-    expect(at(r, "127.0.0.2", "tls")?.code).toBe("TLS_HANDSHAKE_FAILED");
+    expect(at(r, b, "tls")?.code).toBe("TLS_HANDSHAKE_FAILED");
   });
 
   it("classifies a request that gets no response as HTTP_TIMEOUT", async () => {
@@ -187,11 +198,11 @@ describe("diagnose against the simulator", () => {
     const r = await diagnoseTarget(simTarget(sim, { timeout: "500ms" }));
     expect(at(r, "127.0.0.1", "http", "prod")?.code).toBe("HTTP_TIMEOUT");
     expect(at(r, "127.0.0.1", "http", "v2")?.code).toBe("HTTP_TIMEOUT");
-    expect(at(r, "127.0.0.2", "http", "prod")?.code).toBe("HTTP_OK");
+    expect(at(r, b, "http", "prod")?.code).toBe("HTTP_OK");
   });
 
   it("classifies a proxy's own 403 and a garbage answer as HTTP_NOT_API_GATEWAY", async () => {
-    sim.setFaults({ address: { "127.0.0.1": "proxy-403", "127.0.0.2": "http-garbage" } });
+    sim.setFaults({ address: { "127.0.0.1": "proxy-403", [b]: "http-garbage" } });
     const r = await diagnoseTarget(simTarget(sim));
     expect(new Set(codes(r, "http"))).toEqual(new Set(["HTTP_NOT_API_GATEWAY"]));
     expect(r.verdict).toBe("failing");
@@ -246,7 +257,7 @@ describe("diagnose against the simulator", () => {
     });
     const f = r.findings.find((x) => x.code === "DNS_OS_MISMATCH");
     expect(f?.status).toBe("warn");
-    expect(f?.evidence).toMatchObject({ os: ["10.9.9.9"], dns: ["127.0.0.1", "127.0.0.2"] });
+    expect(f?.evidence).toMatchObject({ os: ["10.9.9.9"], dns: ["127.0.0.1", b] });
     expect(r.verdict).toBe("healthy");
   });
 

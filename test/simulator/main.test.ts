@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseSimulatorArgs } from "../../src/simulator/main.js";
 import { UsageError } from "../../src/types.js";
 import type { ReadyLine } from "../../src/simulator/main.js";
+import { hasSecondLoopback } from "../helpers.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -160,10 +161,12 @@ describe("standalone simulator process", () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it("prints one ready line, serves as configured, and exits 0 on SIGTERM", async () => {
-    const argv = ["--address", "127.0.0.3", "--stage", "prod=deny", "--fault-dns", "public"];
+    // An address other than the default's: 127.0.0.3, or ::1 where loopback holds 127.0.0.1 alone.
+    const address = hasSecondLoopback ? "127.0.0.3" : "::1";
+    const argv = ["--address", address, "--stage", "prod=deny", "--fault-dns", "public"];
     const { child, exit } = run(dir, argv);
     const ready = JSON.parse(await firstLine(child)) as Ready;
-    expect(ready).toMatchObject({ ready: true, addresses: ["127.0.0.3"], apiId: "a1b2c3d4e5" });
+    expect(ready).toMatchObject({ ready: true, addresses: [address], apiId: "a1b2c3d4e5" });
     const ca = await readFile(ready.caFile, "utf8");
     expect(await getStage(ready, ca, "prod")).toBe(403);
     expect(await resolveA(ready, ready.endpoint)).toEqual(["52.94.133.131", "3.5.0.10"]);

@@ -6,6 +6,7 @@ import tls from "node:tls";
 import dnsPacket from "dns-packet";
 import { describe, expect, it } from "vitest";
 import { parseEndpoint, startSimulator, type Simulator } from "../../src/simulator/index.js";
+import { loopbackAddresses } from "../../src/simulator/loopback.js";
 import { UsageError } from "../../src/types.js";
 
 const WAIT_MS = 1000; // upper bound for a peer to notice a close that already happened
@@ -52,6 +53,13 @@ async function ipv6Loopback(): Promise<boolean> {
   return ok;
 }
 
+/** The simulator's second address on this host, known before it starts (its faults name it). */
+async function secondLoopback(): Promise<string> {
+  const [, b] = await loopbackAddresses();
+  if (!b) throw new Error("this host's loopback holds neither 127.0.0.2 nor ::1");
+  return b;
+}
+
 describe("startSimulator", () => {
   it("derives the region, endpoint id and the API's names from the endpoint name", async () => {
     const sim = await startSimulator({
@@ -64,7 +72,8 @@ describe("startSimulator", () => {
       vpceId: "vpce-0123456789abcdef0",
       apiHost: "q1w2e3r4t5.execute-api.eu-west-3.amazonaws.com",
       aliasHost: "q1w2e3r4t5-vpce-0123456789abcdef0.execute-api.eu-west-3.amazonaws.com",
-      addresses: ["127.0.0.1", "127.0.0.2"],
+      // The two "AZs" this host's loopback holds: 127.0.0.2, or ::1 (macOS), beside 127.0.0.1.
+      addresses: await loopbackAddresses(),
       dns: { host: "127.0.0.1" },
     });
   });
@@ -112,11 +121,12 @@ describe("startSimulator", () => {
   });
 
   it("applies the faults it starts with", async () => {
+    const b = await secondLoopback();
     const sim = await startSimulator({
-      faults: { dns: "nxdomain", address: { "127.0.0.2": "refuse" } },
+      faults: { dns: "nxdomain", address: { [b]: "refuse" } },
     });
     const reply = await udpQuery(sim, sim.endpoint, "A");
-    const socket = net.connect({ host: "127.0.0.2", port: sim.port });
+    const socket = net.connect({ host: b, port: sim.port });
     const refused = await connected(socket).catch((e: NodeJS.ErrnoException) => e.code);
     await sim.close();
     expect(reply.flags! & 0xf).toBe(3);
@@ -156,8 +166,9 @@ describe("startSimulator", () => {
 
   it("close() ends every connection, even stalled ones, and leaves no handle open", async () => {
     const baseline = networkHandles();
-    const sim = await startSimulator({ faults: { address: { "127.0.0.2": "tls-stall" } } });
-    const stalled = net.connect({ host: "127.0.0.2", port: sim.port });
+    const b = await secondLoopback();
+    const sim = await startSimulator({ faults: { address: { [b]: "tls-stall" } } });
+    const stalled = net.connect({ host: b, port: sim.port });
     const idleTls = tls.connect({
       host: "127.0.0.1",
       port: sim.port,
