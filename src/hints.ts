@@ -47,11 +47,9 @@ export function dnsHint(code: FindingCode, kind: NameKind): string {
 // https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html: endpoints take an
 // MTU of 8500, send no ICMP "fragmentation needed", and clamp MSS on all packets. So the endpoint
 // is not the black hole: a hop smaller than this host's interface is.
-/** TLS_TIMEOUT, with the egress interface's MTU when it is known. */
-export function tlsTimeoutHint(mtu?: number | null): string {
-  const iface = mtu ? ` (this host's egress interface: MTU ${mtu})` : "";
-  return `TCP connects but the TLS handshake never completes: most often a path-MTU black hole. A hop on the way has a smaller MTU than this host's interface${iface} (a 1500-byte virtual interface against jumbo frames on-prem, a tunnel over Direct Connect, a firewall), drops the large certificate flight, and no ICMP "fragmentation needed" comes back. Clamp the TCP MSS at the on-prem edge to the smallest MTU on the path. Or an inline device is holding the handshake.`;
-}
+/** TLS_TIMEOUT; the egress interface's MTU is added per address by `pathFactHint`. */
+const TLS_TIMEOUT =
+  'TCP connects but the TLS handshake never completes: most often a path-MTU black hole. A hop on the way has a smaller MTU than this host\'s interface (a 1500-byte virtual interface against jumbo frames on-prem, a tunnel over Direct Connect, a firewall), drops the large certificate flight, and no ICMP "fragmentation needed" comes back. Clamp the TCP MSS at the on-prem edge to the smallest MTU on the path. Or an inline device is holding the handshake.';
 
 // ---- http ------------------------------------------------------------------------------
 
@@ -198,7 +196,7 @@ export const HINTS: Record<FindingCode, string> = {
   TCP_UNREACHABLE:
     "No route: the on-prem side has no route toward the VPC CIDR (EHOSTUNREACH / ENETUNREACH); check the route toward the Direct Connect router.",
   TLS_OK: "",
-  TLS_TIMEOUT: tlsTimeoutHint(),
+  TLS_TIMEOUT,
   TLS_UNTRUSTED_CERT:
     "The certificate chain is not trusted: a TLS-inspecting proxy is in the path (see its issuer). Exempt the endpoint from inspection, or pass its CA with --ca-file.",
   TLS_CERT_EXPIRED:

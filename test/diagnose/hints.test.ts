@@ -12,7 +12,7 @@ import {
   forbiddenHint,
   messageHint,
   policyHint,
-  tlsTimeoutHint,
+  pathFactHint,
 } from "../../src/hints.js";
 import { summarize } from "../../src/diagnose/verdict.js";
 import { FINDING_CODES } from "../../src/types.js";
@@ -112,7 +112,16 @@ describe("TLS_TIMEOUT", () => {
     expect(hint).toMatch(/smaller MTU than this host's interface/);
     expect(hint).toMatch(/tunnel/);
     expect(hint).toMatch(/MSS/);
-    expect(tlsTimeoutHint(9001)).toContain("MTU 9001");
+    const info = {
+      address: "10.20.1.10",
+      family: 4 as const,
+      az: null,
+      source: "10.250.0.10",
+      interface: "dx0",
+      gateway: null,
+      mtu: 9001,
+    };
+    expect(pathFactHint("TLS_TIMEOUT", info)).toContain("dx0 has MTU 9001");
   });
 });
 
