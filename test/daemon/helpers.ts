@@ -1,9 +1,10 @@
 // Shared by the daemon tests: a Prometheus text parser, promtool, simulator configs, waiting.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import type { DaemonOptions } from "../../src/daemon/index.js";
 import { diagnoseTarget } from "../../src/diagnose/run.js";
 import type { Simulator } from "../../src/simulator/index.js";
 import { simRun } from "../helpers.js";
+import { cliEnv } from "../run-cli.js";
 
 export interface Sample {
   name: string;
@@ -117,4 +118,42 @@ export function simDaemon(
   const opts = simRun(sim);
   if (!opts.ipv6) return {};
   return { diagnoseTarget: (target, run) => diagnoseTarget(target, { ...opts, ...run }) };
+}
+
+/** One JSON log line of a daemon started as a child process. */
+export type LogLine = Record<string, unknown> & { event?: string; level?: number };
+
+/** A daemon child process: its log lines as they come, its stderr, and how it ended. */
+export interface DaemonChild {
+  proc: ChildProcess;
+  lines: LogLine[];
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * `apigw-diag daemon ARGS` from the bundle, as a child process, with only the environment the test
+ * gives it (no APIGW_DIAG_* from the environment running the tests).
+ */
+export function spawnDaemon(
+  args: string[],
+  { node = process.execPath, env = {} }: { node?: string; env?: NodeJS.ProcessEnv } = {},
+): DaemonChild {
+  const proc = spawn(node, ["dist/cli.js", "daemon", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: cliEnv({ APIGW_DIAG_LOG_LEVEL: "info", ...env }),
+  });
+  const lines: LogLine[] = [];
+  let partial = "";
+  proc.stdout!.on("data", (chunk: Buffer) => {
+    const parts = (partial + chunk.toString()).split("\n");
+    partial = parts.pop() ?? "";
+    for (const p of parts) if (p) lines.push(JSON.parse(p) as LogLine);
+  });
+  let err = "";
+  proc.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return { proc, lines, stderr: () => err, exited };
 }

@@ -1,51 +1,22 @@
 // The built CLI as a real child process: it learns its port from the "listening" log line, keeps
 // running on a SIGHUP with a broken config, reloads a good one, and exits 0 soon after SIGTERM.
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import { cliEnv, containerNode } from "../run-cli.js";
+import { containerNode } from "../run-cli.js";
 import { cliTriesSecond, second } from "../helpers.js";
-import { simulatorConfig, waitFor } from "./helpers.js";
+import { simulatorConfig, spawnDaemon, waitFor, type DaemonChild } from "./helpers.js";
 
-type Line = Record<string, unknown> & { event?: string; level: number };
-
-interface Child {
-  proc: ChildProcess;
-  lines: Line[];
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Child = DaemonChild;
 
 function startCli(config: string, node = process.execPath): Child {
-  const proc = spawn(
-    node,
-    ["dist/cli.js", "daemon", "--config", config, "--listen", "127.0.0.1:0"],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      // Only what the test sets: no APIGW_DIAG_* from the environment running the tests.
-      env: cliEnv({ APIGW_DIAG_LOG_LEVEL: "info" }),
-    },
-  );
-  const lines: Line[] = [];
-  let partial = "";
-  proc.stdout!.on("data", (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split("\n");
-    partial = parts.pop() ?? "";
-    for (const p of parts) if (p) lines.push(JSON.parse(p) as Line);
-  });
-  let err = "";
-  proc.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.once("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { proc, lines, stderr: () => err, exited };
+  return spawnDaemon(["--config", config, "--listen", "127.0.0.1:0"], { node });
 }
 
-// The config is read in a worker thread: on the Node running the tests, and on the container's
-// line when one is given (.ci/run gives one).
+// On the Node running the tests, and on the container's line when one is given (.ci/run gives
+// one).
 const container = containerNode();
 const NODES: [string, string][] = [
   ["the Node running the tests", process.execPath],

@@ -1,42 +1,15 @@
 // The built daemon with a web config, as a real child process: --web-config, APIGW_DIAG_WEB_CONFIG
 // and daemon.webConfig all name it; an unusable file refuses to start (one line, exit 3), and on
 // SIGHUP is refused with the old one kept.
-import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import https from "node:https";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../../src/simulator/index.js";
-import { cliEnv } from "../run-cli.js";
 import { doorPki, htpasswdHash, type DoorPki } from "./door-certs.js";
-import { simulatorConfig, waitFor } from "./helpers.js";
+import { simulatorConfig, spawnDaemon, waitFor, type DaemonChild } from "./helpers.js";
 
-type Line = Record<string, unknown> & { event?: string };
-
-interface Child {
-  proc: ChildProcess;
-  lines: Line[];
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const proc = spawn(process.execPath, ["dist/cli.js", "daemon", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: cliEnv({ APIGW_DIAG_LOG_LEVEL: "info", ...env }),
-  });
-  const lines: Line[] = [];
-  let partial = "";
-  proc.stdout!.on("data", (chunk: Buffer) => {
-    const parts = (partial + chunk.toString()).split("\n");
-    partial = parts.pop() ?? "";
-    for (const p of parts) if (p) lines.push(JSON.parse(p) as Line);
-  });
-  let err = "";
-  proc.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) =>
-    proc.once("exit", (code) => resolve(code)),
-  );
-  return { proc, lines, stderr: () => err, exited };
+function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): DaemonChild {
+  return spawnDaemon(args, { env });
 }
 
 function status(port: number, ca: string, auth?: string): Promise<number> {
@@ -69,7 +42,7 @@ describe("daemon --web-config (child process)", () => {
   let sim: Simulator;
   let pki: DoorPki;
   let hash: string;
-  let child: Child | undefined;
+  let child: DaemonChild | undefined;
   beforeAll(async () => {
     sim = await startSimulator({ stages: { prod: "ok", v2: "ok" } });
     pki = doorPki();
@@ -107,7 +80,7 @@ describe("daemon --web-config (child process)", () => {
     const web = pki.write("broken-web.yml", "tls_server_config:\n  cert_file: server.crt\n");
     const [args, env] = how(config, web);
     const c = (child = startDaemon(args, env));
-    expect(await c.exited).toBe(3);
+    expect((await c.exited).code).toBe(3);
     expect(c.stderr()).toMatch(
       /^apigw-diag: web config .*broken-web\.yml: tls_server_config: missing one of key or key_file\n$/,
     );
@@ -144,7 +117,7 @@ describe("daemon --web-config (child process)", () => {
     expect(await status(port, pki.caPem, "scraper:s3cret")).toBe(200);
 
     c.proc.kill("SIGTERM");
-    expect(await c.exited).toBe(0);
+    expect((await c.exited).code).toBe(0);
     expect(c.stderr()).toBe("");
   });
 });
